@@ -1,0 +1,174 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+
+namespace AbortLab;
+
+/// <summary>
+/// Follows one server connection: stamps the close time on the timelines that wait for it, and applies the socket
+/// policy after an abort on HTTP/1.x (no reuse; abort after the linger time). On HTTP/2 an abort resets one stream
+/// and the connection rightly stays open.
+/// </summary>
+internal sealed class ConnectionTracker
+{
+    private readonly object _gate = new();
+    private readonly ConnectionRegistry _registry;
+    private readonly IConnectionLifetimeFeature _lifetime;
+    private readonly IConnectionLifetimeNotificationFeature? _closeNotification;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private LiveTimeline? _latest;
+    private List<LiveTimeline>? _abortedTimelines;
+    private ITimer? _lingerTimer;
+    private TimeSpan _lingerTimeout;
+    private bool _closed;
+    private int _activeRequests;
+
+    public ConnectionTracker(
+        ConnectionRegistry registry,
+        string connectionId,
+        bool isHttp1,
+        IConnectionLifetimeFeature lifetime,
+        IConnectionLifetimeNotificationFeature? closeNotification,
+        TimeProvider timeProvider,
+        ILogger logger)
+    {
+        _registry = registry;
+        ConnectionId = connectionId;
+        IsHttp1 = isHttp1;
+        _lifetime = lifetime;
+        _closeNotification = closeNotification;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        OpenedAt = timeProvider.GetUtcNow();
+    }
+
+    public string ConnectionId { get; }
+
+    public bool IsHttp1 { get; }
+
+    public DateTimeOffset OpenedAt { get; }
+
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _closed;
+            }
+        }
+    }
+
+    public int ActiveRequests => Volatile.Read(ref _activeRequests);
+
+    // Registered once, after construction: the callback may run at once on a connection that already closed.
+    public void Start()
+    {
+        _lifetime.ConnectionClosed.UnsafeRegister(static state => ((ConnectionTracker)state!).OnClosed(), this);
+    }
+
+    public void OnRequestStarted(LiveTimeline timeline)
+    {
+        Interlocked.Increment(ref _activeRequests);
+        bool closed;
+        lock (_gate)
+        {
+            closed = _closed;
+            _latest = timeline;
+        }
+
+        if (closed)
+        {
+            timeline.MarkConnectionClosed();
+        }
+    }
+
+    public void OnRequestAborted(AbortScope scope)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            (_abortedTimelines ??= []).Add(scope.Timeline);
+        }
+
+        if (IsHttp1)
+        {
+            // Kestrel then answers with "Connection: close" if it still can, and closes after this request.
+            _closeNotification?.RequestClose();
+        }
+    }
+
+    public void OnRequestEnded(AbortScope scope, TimeSpan lingerTimeout)
+    {
+        Interlocked.Decrement(ref _activeRequests);
+        if (!scope.IsAborted || !IsHttp1)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_closed || _lingerTimer is not null)
+            {
+                return;
+            }
+
+            _lingerTimeout = lingerTimeout;
+            _lingerTimer = _timeProvider.CreateTimer(
+                static state => ((ConnectionTracker)state!).OnLingerExpired(),
+                this,
+                lingerTimeout,
+                Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnLingerExpired()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+        }
+
+        AbortLabLog.ConnectionLingerExpired(_logger, ConnectionId, _lingerTimeout.TotalMilliseconds);
+        _lifetime.Abort();
+    }
+
+    private void OnClosed()
+    {
+        LiveTimeline? latest;
+        List<LiveTimeline>? aborted;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            latest = _latest;
+            aborted = _abortedTimelines;
+            _latest = null;
+            _abortedTimelines = null;
+            _lingerTimer?.Dispose();
+            _lingerTimer = null;
+        }
+
+        if (aborted is not null)
+        {
+            foreach (var timeline in aborted)
+            {
+                timeline.MarkConnectionClosed();
+            }
+        }
+
+        latest?.MarkConnectionClosed();
+        _registry.Remove(this);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AbortLab;
+
+/// <summary>
+/// Gives every request an <see cref="AbortScope"/>, hands its token on as <c>HttpContext.RequestAborted</c>, watches
+/// pending uploads, answers for the exceptions its aborts cause, and records the request's timeline.
+/// </summary>
+internal sealed partial class AbortLabMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly AbortScopeFactory _scopes;
+    private readonly ConnectionRegistry _connections;
+    private readonly StalledUploadMonitor _uploads;
+    private readonly IOptionsMonitor<AbortLabOptions> _options;
+    private readonly string _defaultHop;
+
+    public AbortLabMiddleware(
+        RequestDelegate next,
+        AbortScopeFactory scopes,
+        ConnectionRegistry connections,
+        StalledUploadMonitor uploads,
+        IOptionsMonitor<AbortLabOptions> options,
+        IHostEnvironment? environment = null)
+    {
+        _next = next;
+        _scopes = scopes;
+        _connections = connections;
+        _uploads = uploads;
+        _options = options;
+        _defaultHop = string.IsNullOrEmpty(environment?.ApplicationName) ? "app" : environment.ApplicationName;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        // A second UseAbortLab in the same pipeline (or a branch) runs under the first one's scope.
+        if (context.Features.Get<IAbortScopeFeature>() is not null)
+        {
+            return _next(context);
+        }
+
+        return InvokeCoreAsync(context);
+    }
+
+    private async Task InvokeCoreAsync(HttpContext context)
+    {
+        var options = _options.CurrentValue;
+        var features = context.Features;
+
+        // Reading RequestAborted first makes a bare DefaultHttpContext create its lifetime feature.
+        var upstreamToken = context.RequestAborted;
+        var serverLifetime = features.Get<IHttpRequestLifetimeFeature>()!;
+        var outerTimeout = features.Get<IHttpRequestTimeoutFeature>();
+        var activity = features.Get<IHttpActivityFeature>()?.Activity ?? Activity.Current;
+        var connection = _connections.GetOrCreate(context);
+
+        var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection);
+        connection?.OnRequestStarted(scope.Timeline);
+
+        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout);
+        features.Set<IAbortScopeFeature>(scopeFeature);
+        features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
+        scopeFeature.LinkUpstream(upstreamToken);
+        AbortScope.SetCurrent(scope);
+
+        var upload = WatchUpload(context, scope, serverLifetime, connection, options.StalledUploads);
+        var timeoutLeftToOuterMiddleware = false;
+        try
+        {
+            await _next(context);
+        }
+        catch (Exception exception) when (scope.IsAborted && AbortExceptions.IsCausedByAbort(exception))
+        {
+            if (scope.Reason == AbortReason.Timeout && outerTimeout is not null && !context.Response.HasStarted)
+            {
+                // The Request Timeouts middleware around us answers with its policy's status.
+                timeoutLeftToOuterMiddleware = true;
+                throw;
+            }
+
+            AnswerAbort(context, scope, serverLifetime, options, exception);
+        }
+        finally
+        {
+            scopeFeature.Dispose();
+            features.Set(serverLifetime);
+            if (upload is not null)
+            {
+                await EndUploadAsync(context, upload.Value);
+            }
+
+            Complete(context, scope, options, timeoutLeftToOuterMiddleware);
+        }
+    }
+
+    private void AnswerAbort(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, AbortLabOptions options, Exception exception)
+    {
+        var reason = scope.Reason!.Value;
+        var statusCode = options.StatusCodeFor(reason);
+        AbortLabLog.AbortExceptionHandled(_scopes.Logger, scope.RequestId, exception.GetType().Name, reason, statusCode, exception);
+
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.StatusCode = statusCode;
+        }
+        else
+        {
+            // A response cut short must not end like a complete one (a final chunk would say it was complete).
+            serverLifetime.Abort();
+        }
+    }
+
+    private void Complete(HttpContext context, AbortScope scope, AbortLabOptions options, bool timeoutLeftToOuterMiddleware)
+    {
+        var timeline = scope.Timeline;
+        var statusCode = scope.Reason == AbortReason.ClientDisconnected
+            ? options.ClientDisconnectedStatusCode
+            : timeoutLeftToOuterMiddleware ? options.TimeoutStatusCode : context.Response.StatusCode;
+        timeline.MarkCompleted(statusCode);
+
+        if (timeoutLeftToOuterMiddleware)
+        {
+            context.Response.OnCompleted(static state =>
+            {
+                var (timeline, response) = ((LiveTimeline, HttpResponse))state;
+                timeline.CorrectStatusCode(response.StatusCode);
+                return Task.CompletedTask;
+            }, (timeline, context.Response));
+        }
+
+        scope.Connection?.OnRequestEnded(scope, options.ConnectionLingerTimeout);
+        _scopes.Release(scope);
+    }
+}

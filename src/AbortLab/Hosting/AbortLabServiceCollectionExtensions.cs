@@ -1,0 +1,82 @@
+using AbortLab;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Registers AbortLab's services.
+/// </summary>
+public static class AbortLabServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds AbortLab's services with the default options.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    public static IServiceCollection AddAbortLab(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        AddCore(services);
+        return services;
+    }
+
+    /// <summary>
+    /// Adds AbortLab's services and configures its options.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    public static IServiceCollection AddAbortLab(this IServiceCollection services, Action<AbortLabOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddCore(services).Configure(configure);
+        return services;
+    }
+
+    /// <summary>
+    /// Adds AbortLab's services and binds its options to a configuration section.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The configuration section, such as <c>Configuration.GetSection("AbortLab")</c>.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    public static IServiceCollection AddAbortLab(this IServiceCollection services, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+        AddCore(services).Bind(section);
+        return services;
+    }
+
+    private static OptionsBuilder<AbortLabOptions> AddCore(IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AbortLabMarkerService>();
+        services.TryAddSingleton<AbortLabMetrics>();
+        services.TryAddSingleton(static provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<AbortLabOptions>>().Value;
+            return new TimelineStore(options.TimelineCapacity, options.EventCapacity);
+        });
+        services.TryAddSingleton<IAbortTimelineStore>(static provider => provider.GetRequiredService<TimelineStore>());
+        services.TryAddSingleton(static provider => new AbortScopeFactory(
+            provider.GetRequiredService<TimelineStore>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<AbortLabMetrics>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<IHostApplicationLifetime>()));
+        services.TryAddSingleton<ConnectionRegistry>();
+        services.TryAddSingleton<StalledUploadMonitor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());
+
+        return services.AddOptionsWithValidateOnStart<AbortLabOptions>()
+            .Validate(
+                static options => options.StalledUploads.SpoolDirectory is null || Directory.Exists(options.StalledUploads.SpoolDirectory),
+                "AbortLabOptions.StalledUploads.SpoolDirectory must name a folder that exists.");
+    }
+}

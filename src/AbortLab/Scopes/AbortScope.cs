@@ -1,0 +1,164 @@
+using System.Diagnostics;
+
+namespace AbortLab;
+
+/// <summary>
+/// The abort scope of one request: a token that fires when the work done for the request must stop, the reason it
+/// fired, and a timeline of the work the request started.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Unlike Kestrel's <c>HttpContext.RequestAborted</c>, whose source is reset and reused for the next request on a
+/// keep-alive connection, the token of a scope belongs to its request alone: work that outlives the request may
+/// capture it safely.
+/// </para>
+/// <para>
+/// The token fires on a client disconnect (FIN, RST or half-close on HTTP/1.1, a stream reset on HTTP/2, an abandoned
+/// upload), a timeout from ASP.NET Core's Request Timeouts middleware, server shutdown, and an explicit
+/// <see cref="Abort(AbortReason)"/>.
+/// </para>
+/// </remarks>
+[DebuggerDisplay("{RequestId,nq} Reason = {Reason}")]
+public sealed partial class AbortScope
+{
+    private static readonly AsyncLocal<AbortScope?> CurrentScope = new();
+
+    // Fires for every reason: the token work captures.
+    private readonly CancellationTokenSource _abortedSource = new();
+
+    // Fires for every reason but Timeout. It is what AbortLab hands on as HttpContext.RequestAborted: the Request
+    // Timeouts middleware answers 504 only when the token it found on entry did not fire, so a timeout must not
+    // cancel that token or the 504 would become a rethrow.
+    private readonly CancellationTokenSource _requestAbortedSource = new();
+
+    private readonly AbortScopeFactory _factory;
+    private int _reason;
+
+    internal AbortScope(AbortScopeFactory factory, LiveTimeline timeline, Activity? activity, ConnectionTracker? connection)
+    {
+        _factory = factory;
+        Timeline = timeline;
+        Activity = activity;
+        Connection = connection;
+    }
+
+    /// <summary>
+    /// Gets the scope of the request the calling code runs for, or <see langword="null"/> outside a request handled
+    /// by the AbortLab middleware. It flows with the execution context, so work started from the request sees it.
+    /// </summary>
+    public static AbortScope? Current => CurrentScope.Value;
+
+    /// <summary>
+    /// Gets the identifier of the request's timeline in the timeline store.
+    /// </summary>
+    public string RequestId => Timeline.Id;
+
+    /// <summary>
+    /// Gets a token that fires when the request's work must stop, whatever the reason. It is never reused by another
+    /// request.
+    /// </summary>
+    public CancellationToken Token => _abortedSource.Token;
+
+    /// <summary>
+    /// Gets a value that tells whether the scope has been aborted.
+    /// </summary>
+    public bool IsAborted => Volatile.Read(ref _reason) != 0;
+
+    /// <summary>
+    /// Gets the reason the scope was aborted, or <see langword="null"/> while it has not been.
+    /// </summary>
+    public AbortReason? Reason
+    {
+        get
+        {
+            var reason = Volatile.Read(ref _reason);
+            return reason == 0 ? null : (AbortReason)reason;
+        }
+    }
+
+    /// <summary>
+    /// Gets the time the abort was detected, or <see langword="null"/> while the scope has not been aborted.
+    /// </summary>
+    public DateTimeOffset? AbortedAt => Timeline.AbortedAt;
+
+    internal LiveTimeline Timeline { get; }
+
+    internal Activity? Activity { get; }
+
+    internal ConnectionTracker? Connection { get; }
+
+    internal CancellationToken RequestAbortedToken => _requestAbortedSource.Token;
+
+    /// <summary>
+    /// Aborts the scope: records <paramref name="reason"/> and the time, then cancels <see cref="Token"/>.
+    /// </summary>
+    /// <param name="reason">Why the work must stop.</param>
+    /// <returns>
+    /// <see langword="true"/> if this call aborted the scope; <see langword="false"/> if it was aborted already, in
+    /// which case the first reason stands.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reason"/> is not a defined value.</exception>
+    public bool Abort(AbortReason reason)
+    {
+        if (!Enum.IsDefined(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "Unknown abort reason.");
+        }
+
+        return Abort(reason, AbortDetection.Code);
+    }
+
+    internal bool Abort(AbortReason reason, AbortDetection detectedBy)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, 0) != 0)
+        {
+            // A client that leaves after a timeout still has to reach the code outside the timeout's reach.
+            if (reason != AbortReason.Timeout)
+            {
+                CancelSafely(_requestAbortedSource);
+            }
+
+            return false;
+        }
+
+        // Record first, then cancel: every work stop then lands after the abort on the timeline.
+        Timeline.MarkAborted(reason);
+        _factory.OnAborted(this, reason, detectedBy);
+
+        if (reason != AbortReason.Timeout)
+        {
+            CancelSafely(_requestAbortedSource);
+        }
+
+        CancelSafely(_abortedSource);
+        return true;
+    }
+
+    /// <summary>
+    /// Starts tracking a unit of work of this request, so that the timeline shows when it stopped.
+    /// </summary>
+    /// <param name="name">A short name for the work, such as <c>"db.orders"</c> or <c>"backend-call"</c>.</param>
+    /// <returns>A handle to end the work with; disposing it ends the work as Canceled if the scope was aborted by
+    /// then, and as Completed otherwise.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, empty or white space.</exception>
+    public TrackedWork Track(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new TrackedWork(this, Timeline.StartWork(name));
+    }
+
+    internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
+
+    private void CancelSafely(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            // A callback registered by application code threw; the abort itself must still complete.
+            _factory.OnCallbackFailed(this, exception);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace AbortLab;
+
+/// <summary>
+/// AbortLab's log messages. A client that goes away is normal: those are Debug.
+/// </summary>
+internal static partial class AbortLabLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Request {RequestId} ({Method} {Path}) aborted: {Reason}, detected by {DetectedBy}.", EventName = "RequestAborted")]
+    public static partial void RequestAborted(ILogger logger, string requestId, string method, string path, AbortReason reason, AbortDetection detectedBy);
+
+    [LoggerMessage(2, LogLevel.Debug, "Request {RequestId} ended with {ExceptionType} after its abort ({Reason}); recorded status {StatusCode}.", EventName = "AbortExceptionHandled")]
+    public static partial void AbortExceptionHandled(ILogger logger, string requestId, string exceptionType, AbortReason reason, int statusCode, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Debug, "Request {RequestId}: the client's socket is closed while its upload is unread (TCP state {TcpState}).", EventName = "StalledUploadDetected")]
+    public static partial void StalledUploadDetected(ILogger logger, string requestId, string tcpState);
+
+    [LoggerMessage(4, LogLevel.Debug, "Connection {ConnectionId} still open {LingerMs} ms after an aborted request; aborting it.", EventName = "ConnectionLingerExpired")]
+    public static partial void ConnectionLingerExpired(ILogger logger, string connectionId, double lingerMs);
+
+    [LoggerMessage(5, LogLevel.Warning, "A callback registered on the abort token of request {RequestId} threw.", EventName = "AbortCallbackFailed")]
+    public static partial void AbortCallbackFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Debug, "Request {RequestId}: upload read-ahead started.", EventName = "ReadAheadStarted")]
+    public static partial void ReadAheadStarted(ILogger logger, string requestId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Request {RequestId}: the upload probe failed and is off for this request.", EventName = "UploadProbeFailed")]
+    public static partial void UploadProbeFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
+    public static partial void ShutdownAbortingScopes(ILogger logger, int count);
+}

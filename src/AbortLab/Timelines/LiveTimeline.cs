@@ -1,0 +1,267 @@
+using System.Diagnostics;
+
+namespace AbortLab;
+
+/// <summary>
+/// The timeline of one request while it is being written. Every change is recorded under one lock and published to
+/// the store as an event in the same order, so a reader never sees a work stop before the abort that caused it.
+/// Times are taken from the monotonic clock and turned into UTC from the start time, so durations never jump.
+/// </summary>
+[DebuggerDisplay("{Id,nq} {Method,nq} {Path,nq}")]
+internal sealed class LiveTimeline
+{
+    private readonly object _gate = new();
+    private readonly TimelineStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly AbortLabMetrics? _metrics;
+    private readonly DateTimeOffset _startedAt;
+    private readonly long _startTimestamp;
+    private List<WorkEntry>? _work;
+    private int _runningWork;
+    private long _abortedTimestamp;
+    private AbortReason? _reason;
+    private long _completedTimestamp;
+    private int? _statusCode;
+    private long _connectionClosedTimestamp;
+    private bool _workStopReported;
+
+    public LiveTimeline(TimelineStore store, TimeProvider timeProvider, AbortLabMetrics? metrics, long numericId, in RequestDescription request)
+    {
+        _store = store;
+        _timeProvider = timeProvider;
+        _metrics = metrics;
+        _startTimestamp = timeProvider.GetTimestamp();
+        _startedAt = timeProvider.GetUtcNow();
+        NumericId = numericId;
+        Id = numericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Request = request;
+    }
+
+    public long NumericId { get; }
+
+    public string Id { get; }
+
+    public RequestDescription Request { get; }
+
+    public DateTimeOffset StartedAt => _startedAt;
+
+    public DateTimeOffset? AbortedAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp);
+            }
+        }
+    }
+
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completedTimestamp != 0;
+            }
+        }
+    }
+
+    public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
+    {
+        _store.Append(new TimelineEvent(0, kind, ToUtc(timestamp), Id, Request.Hop, reason, work?.Name, work?.Outcome, statusCode));
+    }
+
+    public void MarkStarted()
+    {
+        lock (_gate)
+        {
+            Publish(TimelineEventKind.RequestStarted, _startTimestamp);
+        }
+    }
+
+    public void MarkAborted(AbortReason reason)
+    {
+        lock (_gate)
+        {
+            if (_abortedTimestamp != 0)
+            {
+                return;
+            }
+
+            _abortedTimestamp = Now();
+            _reason = reason;
+            Publish(TimelineEventKind.RequestAborted, _abortedTimestamp, reason);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    public WorkEntry StartWork(string name)
+    {
+        lock (_gate)
+        {
+            var entry = new WorkEntry(name, Now());
+            (_work ??= new List<WorkEntry>(2)).Add(entry);
+            _runningWork++;
+            Publish(TimelineEventKind.WorkStarted, entry.StartTimestamp, work: entry);
+            return entry;
+        }
+    }
+
+    public void EndWork(WorkEntry entry, WorkOutcome outcome)
+    {
+        lock (_gate)
+        {
+            if (entry.Outcome != WorkOutcome.Running)
+            {
+                return;
+            }
+
+            entry.EndTimestamp = Now();
+            entry.Outcome = outcome;
+            _runningWork--;
+            Publish(TimelineEventKind.WorkEnded, entry.EndTimestamp, work: entry);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    public void MarkCompleted(int statusCode)
+    {
+        lock (_gate)
+        {
+            if (_completedTimestamp != 0)
+            {
+                return;
+            }
+
+            _completedTimestamp = Now();
+            _statusCode = statusCode;
+            Publish(TimelineEventKind.RequestCompleted, _completedTimestamp, statusCode: statusCode);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    // The status is known only after an outer middleware (Request Timeouts) answered.
+    public void CorrectStatusCode(int statusCode)
+    {
+        lock (_gate)
+        {
+            _statusCode = statusCode;
+        }
+    }
+
+    public void MarkConnectionClosed()
+    {
+        lock (_gate)
+        {
+            if (_connectionClosedTimestamp != 0)
+            {
+                return;
+            }
+
+            _connectionClosedTimestamp = Now();
+            Publish(TimelineEventKind.ConnectionClosed, _connectionClosedTimestamp);
+            if (_abortedTimestamp != 0)
+            {
+                _metrics?.ConnectionClosedAfterAbort(_reason!.Value, _timeProvider.GetElapsedTime(_abortedTimestamp, _connectionClosedTimestamp));
+            }
+        }
+    }
+
+    public RequestTimeline ToSnapshot()
+    {
+        lock (_gate)
+        {
+            var work = Array.Empty<WorkRecord>();
+            if (_work is { Count: > 0 })
+            {
+                work = new WorkRecord[_work.Count];
+                for (var i = 0; i < work.Length; i++)
+                {
+                    var entry = _work[i];
+                    work[i] = new WorkRecord
+                    {
+                        Name = entry.Name,
+                        StartedAt = ToUtc(entry.StartTimestamp),
+                        EndedAt = entry.EndTimestamp == 0 ? null : ToUtc(entry.EndTimestamp),
+                        Outcome = entry.Outcome,
+                    };
+                }
+            }
+
+            return new RequestTimeline
+            {
+                Id = Id,
+                TraceId = Request.TraceId,
+                Hop = Request.Hop,
+                Tag = Request.Tag,
+                Method = Request.Method,
+                Path = Request.Path,
+                Protocol = Request.Protocol,
+                ConnectionId = Request.ConnectionId,
+                StartedAt = _startedAt,
+                AbortedAt = _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp),
+                AbortReason = _reason,
+                CompletedAt = _completedTimestamp == 0 ? null : ToUtc(_completedTimestamp),
+                StatusCode = _statusCode,
+                ConnectionClosedAt = _connectionClosedTimestamp == 0 ? null : ToUtc(_connectionClosedTimestamp),
+                Work = work,
+                AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
+                AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
+                    ? Milliseconds(_abortedTimestamp, _connectionClosedTimestamp)
+                    : null,
+            };
+        }
+    }
+
+    // When the last of the work stopped after an abort: the pipeline returned and no tracked work still runs.
+    private long? WorkStoppedTimestamp()
+    {
+        if (_abortedTimestamp == 0 || _completedTimestamp == 0 || _runningWork != 0)
+        {
+            return null;
+        }
+
+        var last = _completedTimestamp;
+        if (_work is not null)
+        {
+            foreach (var entry in _work)
+            {
+                last = Math.Max(last, entry.EndTimestamp);
+            }
+        }
+
+        return last;
+    }
+
+    private void ReportWorkStoppedIfDone()
+    {
+        if (_workStopReported || WorkStoppedTimestamp() is not { } stopped)
+        {
+            return;
+        }
+
+        _workStopReported = true;
+        _metrics?.WorkStoppedAfterAbort(_reason!.Value, Elapsed(_abortedTimestamp, stopped));
+    }
+
+    private long Now() => Math.Max(_timeProvider.GetTimestamp(), _startTimestamp);
+
+    private DateTimeOffset ToUtc(long timestamp) => _startedAt + _timeProvider.GetElapsedTime(_startTimestamp, timestamp);
+
+    // Work that stopped before the abort was recorded counts as stopped at once, never as a negative time.
+    private TimeSpan Elapsed(long from, long to) => to <= from ? TimeSpan.Zero : _timeProvider.GetElapsedTime(from, to);
+
+    private double Milliseconds(long from, long to) => Math.Round(Elapsed(from, to).TotalMilliseconds, 3);
+
+    internal sealed class WorkEntry(string name, long startTimestamp)
+    {
+        public string Name { get; } = name;
+
+        public long StartTimestamp { get; } = startTimestamp;
+
+        public long EndTimestamp { get; set; }
+
+        public WorkOutcome Outcome { get; set; }
+    }
+}

@@ -1,0 +1,25 @@
+namespace AbortLab;
+
+/// <summary>
+/// What a <see cref="TimelineEvent"/> records.
+/// </summary>
+public enum TimelineEventKind
+{
+    /// <summary>A request reached AbortLab.</summary>
+    RequestStarted = 1,
+
+    /// <summary>A request's scope was aborted.</summary>
+    RequestAborted = 2,
+
+    /// <summary>A unit of work started.</summary>
+    WorkStarted = 3,
+
+    /// <summary>A unit of work ended.</summary>
+    WorkEnded = 4,
+
+    /// <summary>A request's pipeline returned.</summary>
+    RequestCompleted = 5,
+
+    /// <summary>A request's connection closed.</summary>
+    ConnectionClosed = 6,
+}

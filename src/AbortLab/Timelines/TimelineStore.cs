@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace AbortLab;
+
+/// <summary>
+/// Two rings of fixed size: the newest timelines and the newest events. Memory stays bounded whatever the load;
+/// the oldest entries are overwritten.
+/// </summary>
+internal sealed class TimelineStore : IAbortTimelineStore
+{
+    private const int ReadBatchSize = 256;
+
+    private readonly object _timelineGate = new();
+    private readonly LiveTimeline?[] _timelines;
+    private long _lastTimelineId;
+
+    private readonly object _eventGate = new();
+    private readonly TimelineEvent[] _events;
+    private long _lastSequence;
+    private TaskCompletionSource? _eventArrived;
+
+    public TimelineStore(int capacity, int eventCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(eventCapacity, 1);
+        _timelines = new LiveTimeline?[capacity];
+        _events = new TimelineEvent[eventCapacity];
+    }
+
+    public int Capacity => _timelines.Length;
+
+    public int EventCapacity => _events.Length;
+
+    public int Count
+    {
+        get
+        {
+            lock (_timelineGate)
+            {
+                return (int)Math.Min(_lastTimelineId, _timelines.Length);
+            }
+        }
+    }
+
+    public int EventCount
+    {
+        get
+        {
+            lock (_eventGate)
+            {
+                return (int)Math.Min(_lastSequence, _events.Length);
+            }
+        }
+    }
+
+    public long LastSequence
+    {
+        get
+        {
+            lock (_eventGate)
+            {
+                return _lastSequence;
+            }
+        }
+    }
+
+    public LiveTimeline Add(TimeProvider timeProvider, AbortLabMetrics? metrics, in RequestDescription request)
+    {
+        LiveTimeline timeline;
+        lock (_timelineGate)
+        {
+            var id = ++_lastTimelineId;
+            timeline = new LiveTimeline(this, timeProvider, metrics, id, request);
+            _timelines[SlotOf(id)] = timeline;
+        }
+
+        timeline.MarkStarted();
+        return timeline;
+    }
+
+    public RequestTimeline? Find(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var numericId) || numericId < 1)
+        {
+            return null;
+        }
+
+        LiveTimeline? timeline;
+        lock (_timelineGate)
+        {
+            timeline = _timelines[SlotOf(numericId)];
+        }
+
+        return timeline?.NumericId == numericId ? timeline.ToSnapshot() : null;
+    }
+
+    public IReadOnlyList<RequestTimeline> GetRecent(TimelineQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, TimelineQuery.MaxLimit, nameof(query));
+
+        var matches = new List<LiveTimeline>(Math.Min(query.Limit, 64));
+        lock (_timelineGate)
+        {
+            var oldest = Math.Max(1, _lastTimelineId - _timelines.Length + 1);
+            for (var id = _lastTimelineId; id >= oldest && matches.Count < query.Limit; id--)
+            {
+                var timeline = _timelines[SlotOf(id)]!;
+                if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
+                    (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)))
+                {
+                    matches.Add(timeline);
+                }
+            }
+        }
+
+        // Snapshots are taken outside the store's lock: each takes its own timeline's lock.
+        var result = new RequestTimeline[matches.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = matches[i].ToSnapshot();
+        }
+
+        return result;
+    }
+
+    public void Append(in TimelineEvent timelineEvent)
+    {
+        TaskCompletionSource? arrived;
+        lock (_eventGate)
+        {
+            var sequence = ++_lastSequence;
+            _events[(sequence - 1) % _events.Length] = timelineEvent.WithSequence(sequence);
+            arrived = _eventArrived;
+            _eventArrived = null;
+        }
+
+        arrived?.TrySetResult();
+    }
+
+    public async IAsyncEnumerable<TimelineEvent> ReadEventsAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        var batch = new TimelineEvent[ReadBatchSize];
+        var next = afterSequence + 1;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count;
+            Task? arrived = null;
+            lock (_eventGate)
+            {
+                next = Math.Max(next, _lastSequence - _events.Length + 1);
+                count = (int)Math.Clamp(_lastSequence - next + 1, 0, batch.Length);
+                for (var i = 0; i < count; i++)
+                {
+                    batch[i] = _events[(next + i - 1) % _events.Length];
+                }
+
+                if (count == 0)
+                {
+                    _eventArrived ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    arrived = _eventArrived.Task;
+                }
+            }
+
+            if (arrived is not null)
+            {
+                await arrived.WaitAsync(cancellationToken);
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                yield return batch[i];
+            }
+
+            next += count;
+        }
+    }
+
+    private long SlotOf(long id) => (id - 1) % _timelines.Length;
+}

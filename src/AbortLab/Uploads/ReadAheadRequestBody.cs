@@ -1,0 +1,277 @@
+using System.Buffers;
+
+namespace AbortLab;
+
+/// <summary>
+/// The request body as the app sees it while AbortLab watches an upload. It passes reads straight through until
+/// read-ahead starts (the app is not reading and the body is not finished); from then on a pump drains the server's
+/// body into a <see cref="BodySpool"/> and the app reads the same bytes, in the same order, from the spool.
+/// </summary>
+internal sealed class ReadAheadRequestBody : Stream
+{
+    private const int PumpBufferSize = 64 * 1024;
+    private const string SynchronousReadDisallowed = "Synchronous operations are disallowed. Call ReadAsync or set AllowSynchronousIO to true instead.";
+
+    private readonly object _gate = new();
+    private readonly Stream _inner;
+    private readonly StalledUploadOptions _options;
+    private readonly Func<bool> _allowSynchronousIO;
+    private readonly Action<Exception> _onPumpFailed;
+    private readonly CancellationTokenSource _pumpCancellation = new();
+    private bool _appReading;
+    private bool _innerEnded;
+    private bool _released;
+    private BodySpool? _spool;
+    private Task? _pump;
+
+    public ReadAheadRequestBody(Stream inner, StalledUploadOptions options, Func<bool> allowSynchronousIO, Action<Exception> onPumpFailed)
+    {
+        _inner = inner;
+        _options = options;
+        _allowSynchronousIO = allowSynchronousIO;
+        _onPumpFailed = onPumpFailed;
+    }
+
+    public Stream Inner => _inner;
+
+    public bool IsReadingAhead => Volatile.Read(ref _spool) is not null;
+
+    /// <summary>True once the server's body has been read to its end, by the app or by the pump.</summary>
+    public bool IsBodyFinished
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _innerEnded || _spool?.IsWriterCompleted == true;
+            }
+        }
+    }
+
+    public long SpooledBytes => Volatile.Read(ref _spool)?.TotalWritten ?? 0;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// Starts draining the body into a spool, unless read-ahead is off, the app is reading right now, or the body is
+    /// finished.
+    /// </summary>
+    public bool TryStartReadAhead()
+    {
+        BodySpool spool;
+        lock (_gate)
+        {
+            if (!_options.ReadAheadEnabled || _released || _spool is not null || _appReading || _innerEnded)
+            {
+                return false;
+            }
+
+            spool = new BodySpool(
+                (int)Math.Min(_options.ReadAheadMemoryLimit, _options.ReadAheadMaxBytes),
+                _options.ReadAheadMaxBytes,
+                _options.SpoolDirectory ?? Path.GetTempPath());
+            _spool = spool;
+
+            // Assigned under the lock so that ReleaseAsync always finds the pump it must stop.
+            _pump = PumpAsync(spool);
+        }
+
+        return true;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var spool = BeginRead();
+        if (spool is not null)
+        {
+            return await spool.ReadAsync(buffer, cancellationToken);
+        }
+
+        try
+        {
+            var read = await _inner.ReadAsync(buffer, cancellationToken);
+            if (read == 0 && !buffer.IsEmpty)
+            {
+                MarkInnerEnded();
+            }
+
+            return read;
+        }
+        finally
+        {
+            EndRead();
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var spool = BeginRead();
+        if (spool is not null)
+        {
+            if (!_allowSynchronousIO())
+            {
+                throw new InvalidOperationException(SynchronousReadDisallowed);
+            }
+
+            var rented = ArrayPool<byte>.Shared.Rent(buffer.Length);
+            try
+            {
+                // The spool's token is the app's to give; a synchronous read has none.
+#pragma warning disable RS0030
+                var read = spool.ReadAsync(rented.AsMemory(0, buffer.Length), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+#pragma warning restore RS0030
+                rented.AsSpan(0, read).CopyTo(buffer);
+                return read;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        try
+        {
+            var read = _inner.Read(buffer);
+            if (read == 0 && !buffer.IsEmpty)
+            {
+                MarkInnerEnded();
+            }
+
+            return read;
+        }
+        finally
+        {
+            EndRead();
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    /// <summary>
+    /// Stops the pump and deletes the spool. Called by the middleware when the request ends; disposing the stream
+    /// (as a <c>StreamReader</c> does) leaves it working, as the server's own body stream does.
+    /// </summary>
+    public async ValueTask ReleaseAsync()
+    {
+        BodySpool? spool;
+        lock (_gate)
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            _released = true;
+            spool = _spool;
+        }
+
+        _pumpCancellation.Cancel();
+        if (_pump is not null)
+        {
+            await _pump;
+        }
+
+        if (spool is not null)
+        {
+            await spool.DisposeAsync();
+        }
+
+        _pumpCancellation.Dispose();
+    }
+
+    private BodySpool? BeginRead()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_released, this);
+            if (_spool is not null)
+            {
+                return _spool;
+            }
+
+            if (_appReading)
+            {
+                throw new InvalidOperationException("The request body does not support concurrent reads.");
+            }
+
+            _appReading = true;
+            return null;
+        }
+    }
+
+    private void EndRead()
+    {
+        lock (_gate)
+        {
+            _appReading = false;
+        }
+    }
+
+    private void MarkInnerEnded()
+    {
+        lock (_gate)
+        {
+            _innerEnded = true;
+        }
+    }
+
+    private async Task PumpAsync(BodySpool spool)
+    {
+        await Task.Yield();
+        var buffer = ArrayPool<byte>.Shared.Rent(PumpBufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await _inner.ReadAsync(buffer.AsMemory(0, PumpBufferSize), _pumpCancellation.Token);
+                if (read == 0)
+                {
+                    spool.Complete(null);
+                    return;
+                }
+
+                await spool.WriteAsync(buffer.AsMemory(0, read), _pumpCancellation.Token);
+            }
+        }
+        catch (Exception exception) when (_pumpCancellation.IsCancellationRequested)
+        {
+            // Released by the middleware: the request is over.
+            spool.Complete(exception);
+        }
+        catch (Exception exception)
+        {
+            // The app gets the same exception from its next read past the spooled bytes.
+            spool.Complete(exception);
+            _onPumpFailed(exception);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
