@@ -47,12 +47,7 @@ internal sealed partial class AbortLabMiddleware
             && features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 
-    private static void OnReadAheadFailed(AbortScope scope, Exception exception)
-    {
-        // The connection ended under the pump: the client is gone even if the server has not said so yet.
-        if (exception is not OperationCanceledException && AbortExceptions.IsCausedByAbort(exception))
-        {
-            scope.Abort(AbortReason.ClientDisconnected, AbortDetection.ReadAhead);
-        }
-    }
+    // The connection ended under the pump: the client is gone even if the server has not said so yet.
+    private static void OnReadAheadFailed(AbortScope scope, Exception exception) =>
+        scope.AttributeToClientDeparture(exception, AbortDetection.ReadAhead);
 }

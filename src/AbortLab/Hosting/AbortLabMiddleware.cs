@@ -63,6 +63,7 @@ internal sealed partial class AbortLabMiddleware
         var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection);
         connection?.OnRequestStarted(scope.Timeline);
 
+        scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
         var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout);
         features.Set<IAbortScopeFeature>(scopeFeature);
         features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
@@ -75,8 +76,14 @@ internal sealed partial class AbortLabMiddleware
         {
             await _next(context);
         }
-        catch (Exception exception) when (scope.IsAborted && AbortExceptions.IsCausedByAbort(exception))
+        catch (Exception exception) when (AbortExceptions.IsCausedByAbort(exception))
         {
+            // Only an abort, or what the connection proves, is ours to answer for; any other cancellation is not.
+            if (!scope.AttributeToClientDeparture(exception))
+            {
+                throw;
+            }
+
             if (scope.Reason == AbortReason.Timeout && outerTimeout is not null && !context.Response.HasStarted)
             {
                 // The Request Timeouts middleware around us answers with its policy's status.
@@ -89,6 +96,7 @@ internal sealed partial class AbortLabMiddleware
         finally
         {
             scopeFeature.Dispose();
+            scope.ClientDeparture.RequestEnded();
             features.Set(serverLifetime);
             if (upload is not null)
             {

@@ -89,6 +89,8 @@ public sealed partial class AbortScope
 
     internal CancellationToken RequestAbortedToken => _requestAbortedSource.Token;
 
+    internal ClientDeparture? ClientDeparture { get; set; }
+
     /// <summary>
     /// Aborts the scope: records <paramref name="reason"/> and the time, then cancels <see cref="Token"/>.
     /// </summary>
@@ -148,6 +150,20 @@ public sealed partial class AbortScope
     }
 
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
+
+    /// <summary>
+    /// Aborts the scope as ClientDisconnected when <paramref name="exception"/> is an I/O failure and the connection
+    /// shows the client has left. Returns whether the scope is aborted.
+    /// </summary>
+    internal bool AttributeToClientDeparture(Exception exception, AbortDetection detectedBy = AbortDetection.Server)
+    {
+        if (!IsAborted && exception is not OperationCanceledException && AbortExceptions.IsCausedByAbort(exception) && ClientDeparture?.IsEvident() == true)
+        {
+            Abort(AbortReason.ClientDisconnected, detectedBy);
+        }
+
+        return IsAborted;
+    }
 
     private void CancelSafely(CancellationTokenSource source)
     {

@@ -59,7 +59,7 @@ public sealed class TrackedWork : IDisposable
 
     internal void End(Exception exception)
     {
-        var outcome = exception is OperationCanceledException || (_scope.IsAborted && AbortExceptions.IsCausedByAbort(exception))
+        var outcome = exception is OperationCanceledException || (_scope.AttributeToClientDeparture(exception) && AbortExceptions.IsCausedByAbort(exception))
             ? WorkOutcome.Canceled
             : WorkOutcome.Faulted;
         _scope.Timeline.EndWork(_entry, outcome);

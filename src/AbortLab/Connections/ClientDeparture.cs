@@ -1,0 +1,57 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AbortLab;
+
+/// <summary>
+/// Evidence, taken from the connection rather than from an exception's text, that the client of one request has
+/// left. Kestrel's body reader can throw "unexpected end of request content" before its request-aborted token fires,
+/// and the same exception type also means "body too large": only the connection tells the two apart.
+/// </summary>
+internal sealed class ClientDeparture
+{
+    private readonly Socket? _socket;
+    private readonly IConnectionLifetimeFeature? _connectionLifetime;
+    private CancellationToken _serverToken;
+
+    public ClientDeparture(IFeatureCollection features, CancellationToken serverToken)
+    {
+        _socket = features.Get<IConnectionSocketFeature>()?.Socket;
+        _connectionLifetime = features.Get<IConnectionLifetimeFeature>();
+        _serverToken = serverToken;
+    }
+
+    /// <summary>
+    /// Forgets the server's token when the request ends: Kestrel reuses its source for the next request on the
+    /// connection, so it would speak for another request.
+    /// </summary>
+    public void RequestEnded() => _serverToken = default;
+
+    public bool IsEvident()
+    {
+        if (_serverToken.IsCancellationRequested || _connectionLifetime?.ConnectionClosed.IsCancellationRequested == true)
+        {
+            return true;
+        }
+
+        if (_socket is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return SocketPeerProbe.FindPeerGone(_socket) is not null;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The server has closed the socket already: the connection is over.
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
