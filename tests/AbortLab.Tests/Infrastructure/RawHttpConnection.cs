@@ -131,6 +131,24 @@ internal sealed class RawHttpConnection : IDisposable
         return total;
     }
 
+    /// <summary>Reads every byte until the server ends the connection, by FIN or by RST.</summary>
+    public async Task<byte[]> ReadAllUntilClosedAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (await ReceiveAsync(cancellationToken) > 0)
+            {
+            }
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        var received = _pending.ToArray();
+        _pending.SetLength(0);
+        return received;
+    }
+
     /// <summary>A plain close: FIN, once all sent bytes are out (RST instead if unread bytes wait in the receive buffer).</summary>
     public void CloseWithFin() => Socket.Close();
 

@@ -1,0 +1,38 @@
+using AbortLab.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace AbortLab.Tests.Hosting;
+
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task HostStopping_AbortsInFlightScopes_AsServerShutdown()
+    {
+        var started = new Signal<string>();
+        await using var host = await KestrelTestHost.StartAsync(app =>
+        {
+            app.UseAbortLab();
+            app.MapGet("/wait", async (HttpContext context) =>
+            {
+                var scope = context.GetAbortScope();
+                started.Set(scope.RequestId);
+                await scope.RunAsync("wait", token => Task.Delay(Timeout.Infinite, token));
+            });
+        });
+
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("GET /wait HTTP/1.1\r\nHost: test\r\n\r\n");
+        var id = await started.WaitAsync();
+
+        var stopping = host.StopAsync();
+        var head = await client.ReadHeadAsync();
+        await stopping.WaitAsync(KestrelTestHost.WaitTimeout);
+
+        Assert.Equal(503, head.StatusCode);
+        var timeline = await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null);
+        Assert.Equal(AbortReason.ServerShutdown, timeline.AbortReason);
+        Assert.Equal(503, timeline.StatusCode);
+        Assert.Equal(WorkOutcome.Canceled, timeline.Work.Single().Outcome);
+    }
+}
