@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AbortLab.Tests.Connections;
+
+public sealed class ConnectionTrackerTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly FakeConnection _connection = new();
+    private readonly ConnectionRegistry _registry;
+    private readonly AbortScopeFactory _factory;
+
+    public ConnectionTrackerTests()
+    {
+        _registry = new ConnectionRegistry(_time, NullLoggerFactory.Instance);
+        _factory = new AbortScopeFactory(new TimelineStore(10, 100), _time, new AbortLabMetrics(new Infrastructure.TestMeterFactory()), NullLoggerFactory.Instance);
+    }
+
+    [Fact]
+    public void AbortedHttp1Request_AsksTheServerToClose_AndAbortsTheConnectionAfterTheLinger()
+    {
+        var tracker = NewTracker(isHttp1: true);
+        var scope = NewScope(tracker);
+
+        scope.Abort(AbortReason.ClientDisconnected);
+        Assert.True(_connection.CloseRequested);
+
+        tracker.OnRequestEnded(scope, TimeSpan.FromSeconds(2));
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.False(_connection.Aborted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(_connection.Aborted);
+    }
+
+    [Fact]
+    public void ConnectionClosedWithinTheLinger_IsNotAborted_AndIsStampedOnTheTimeline()
+    {
+        var tracker = NewTracker(isHttp1: true);
+        var scope = NewScope(tracker);
+        scope.Abort(AbortReason.Timeout);
+        tracker.OnRequestEnded(scope, TimeSpan.FromSeconds(2));
+
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        _connection.Close();
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.False(_connection.Aborted);
+        Assert.Equal(300, scope.Timeline.ToSnapshot().AbortToConnectionClosedMs);
+        Assert.Equal(0, _registry.OpenCount);
+    }
+
+    [Fact]
+    public void AbortedHttp2Stream_LeavesTheConnectionAlone()
+    {
+        var tracker = NewTracker(isHttp1: false);
+        var scope = NewScope(tracker);
+
+        scope.Abort(AbortReason.ClientDisconnected);
+        tracker.OnRequestEnded(scope, TimeSpan.Zero);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(_connection.CloseRequested);
+        Assert.False(_connection.Aborted);
+    }
+
+    [Fact]
+    public void CompletedRequest_DoesNotArmTheLinger()
+    {
+        var tracker = NewTracker(isHttp1: true);
+        var scope = NewScope(tracker);
+
+        tracker.OnRequestEnded(scope, TimeSpan.Zero);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(_connection.Aborted);
+        Assert.False(_connection.CloseRequested);
+    }
+
+    private ConnectionTracker NewTracker(bool isHttp1)
+    {
+        var tracker = new ConnectionTracker(_registry, "conn-1", isHttp1, _connection, _connection, _time, NullLogger.Instance);
+        tracker.Start();
+        return tracker;
+    }
+
+    private AbortScope NewScope(ConnectionTracker tracker)
+    {
+        var scope = _factory.Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", "conn-1"), null, tracker);
+        tracker.OnRequestStarted(scope.Timeline);
+        return scope;
+    }
+
+    private sealed class FakeConnection : IConnectionLifetimeFeature, IConnectionLifetimeNotificationFeature
+    {
+        private readonly CancellationTokenSource _closed = new();
+
+        public bool Aborted { get; private set; }
+
+        public bool CloseRequested { get; private set; }
+
+        public CancellationToken ConnectionClosed
+        {
+            get => _closed.Token;
+            set => throw new NotSupportedException();
+        }
+
+        public CancellationToken ConnectionClosedRequested
+        {
+            get => default;
+            set => throw new NotSupportedException();
+        }
+
+        public void Abort() => Aborted = true;
+
+        public void RequestClose() => CloseRequested = true;
+
+        public void Close() => _closed.Cancel();
+    }
+}
