@@ -193,10 +193,12 @@ public sealed class ClientDisconnectTests(ITestOutputHelper output)
         var id = await _handlerStarted.WaitAsync();
         client.CloseWithFin();
 
-        await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null);
+        var timeline = await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null);
+        Assert.Equal(AbortReason.ClientDisconnected, timeline.AbortReason);
 
         // AbortLab answers only for what the abort caused; the bug reaches the server's error log.
-        Assert.Contains(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error && r.Exception is InvalidOperationException);
+        var error = await host.WaitForLogAsync(r => r.Level >= LogLevel.Error);
+        Assert.IsType<InvalidOperationException>(error.Exception);
     }
 
     [Fact]

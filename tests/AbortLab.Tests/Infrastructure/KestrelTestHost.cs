@@ -80,6 +80,21 @@ internal sealed class KestrelTestHost : IAsyncDisposable
     public Task<RequestTimeline> WaitForTimelineAsync(Func<RequestTimeline, bool> predicate, TimeSpan? timeout = null) =>
         Store.WaitForTimelineAsync(predicate, timeout ?? WaitTimeout);
 
+    /// <summary>Waits, record by record, for a log record that matches.</summary>
+    public async Task<FakeLogRecord> WaitForLogAsync(Func<FakeLogRecord, bool> predicate)
+    {
+        using var cancellation = new CancellationTokenSource(WaitTimeout);
+        await foreach (var record in Logs.GetLogsAsync(cancellation.Token))
+        {
+            if (predicate(record))
+            {
+                return record;
+            }
+        }
+
+        throw new TimeoutException("No matching log record.");
+    }
+
     public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AbortLab.Tests.Infrastructure;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -139,6 +140,27 @@ public sealed class AbortScopeTests : IDisposable
         var measurement = Assert.Single(collector.GetMeasurementSnapshot());
         Assert.Equal("application", measurement.Tags["abortlab.abort.reason"]);
         Assert.Equal("code", measurement.Tags["abortlab.abort.detected_by"]);
+    }
+
+    [Fact]
+    public void Abort_AddsAnEventAndTagToTheRequestsActivity()
+    {
+        using var source = new ActivitySource("AbortLab.Tests.Activity");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var activity = source.StartActivity("request")!;
+        var scope = _factory.Create(new RequestDescription(activity.TraceId.ToHexString(), "unit", null, "GET", "/", "HTTP/1.1", null), activity, null);
+
+        scope.Abort(AbortReason.ClientDisconnected);
+
+        Assert.Equal("client_disconnected", activity.GetTagItem("abortlab.abort.reason"));
+        var abortEvent = Assert.Single(activity.Events);
+        Assert.Equal("abortlab.abort", abortEvent.Name);
+        Assert.Contains(abortEvent.Tags, t => t.Key == "abortlab.abort.detected_by" && (string?)t.Value == "code");
     }
 
     public void Dispose()

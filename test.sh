@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of AbortLab: installs what the tests need when it is missing, then `dotnet test AbortLab.sln`.
+# Extra arguments go to `dotnet test` (for example: ./test.sh --filter "FullyQualifiedName~StalledUpload").
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  say "the .NET SDK is missing: install .NET SDK 10 (https://dot.net), then run ./test.sh again."
+  exit 1
+fi
+
+# A browser for the Playwright tests: Playwright's own, else $ABORTLAB_CHROMIUM, else the system's Chromium.
+has_browser() {
+  [ -n "${ABORTLAB_CHROMIUM:-}" ] && [ -x "${ABORTLAB_CHROMIUM}" ] && return 0
+  ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-*/chrome-linux/chrome >/dev/null 2>&1 && return 0
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]
+}
+
+if [ -d browser-tests ] && ! has_browser; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Chromium for the browser tests (apt-get install chromium)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "the browser tests need Chromium: run 'sudo apt-get install -y chromium' (Debian/Ubuntu) or set ABORTLAB_CHROMIUM to a Chromium binary."
+    exit 1
+  fi
+fi
+
+exec dotnet test AbortLab.sln --logger trx "$@"
