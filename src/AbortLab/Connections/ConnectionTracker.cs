@@ -85,6 +85,13 @@ internal sealed class ConnectionTracker
 
     public void OnRequestAborted(AbortScope scope)
     {
+        // An HTTP/2 connection rightly outlives its reset streams: nothing waits for its close, so a long-lived
+        // connection with many resets holds no timeline.
+        if (!IsHttp1)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (_closed)
@@ -95,10 +102,18 @@ internal sealed class ConnectionTracker
             (_abortedTimelines ??= []).Add(scope.Timeline);
         }
 
-        if (IsHttp1)
+        // Kestrel then answers with "Connection: close" if it still can, and closes after this request.
+        _closeNotification?.RequestClose();
+    }
+
+    public int TimelinesAwaitingClose
+    {
+        get
         {
-            // Kestrel then answers with "Connection: close" if it still can, and closes after this request.
-            _closeNotification?.RequestClose();
+            lock (_gate)
+            {
+                return _abortedTimelines?.Count ?? 0;
+            }
         }
     }
 

@@ -23,7 +23,8 @@ internal sealed partial class AbortLabMiddleware
             originalBody,
             options,
             () => bodyControl?.AllowSynchronousIO == true,
-            exception => OnReadAheadFailed(scope, exception));
+            exception => OnReadAheadFailed(scope, exception),
+            scope.Token);
         context.Request.Body = body;
 
         var socket = options.ProbeEnabled ? features.Get<IConnectionSocketFeature>()?.Socket : null;

@@ -17,6 +17,7 @@ internal sealed class ReadAheadRequestBody : Stream
     private readonly StalledUploadOptions _options;
     private readonly Func<bool> _allowSynchronousIO;
     private readonly Action<Exception> _onPumpFailed;
+    private readonly CancellationToken _requestAborted;
     private readonly CancellationTokenSource _pumpCancellation = new();
     private bool _appReading;
     private bool _innerEnded;
@@ -24,8 +25,9 @@ internal sealed class ReadAheadRequestBody : Stream
     private BodySpool? _spool;
     private Task? _pump;
 
-    public ReadAheadRequestBody(Stream inner, StalledUploadOptions options, Func<bool> allowSynchronousIO, Action<Exception> onPumpFailed)
+    public ReadAheadRequestBody(Stream inner, StalledUploadOptions options, Func<bool> allowSynchronousIO, Action<Exception> onPumpFailed, CancellationToken requestAborted)
     {
+        _requestAborted = requestAborted;
         _inner = inner;
         _options = options;
         _allowSynchronousIO = allowSynchronousIO;
@@ -133,10 +135,8 @@ internal sealed class ReadAheadRequestBody : Stream
             var rented = ArrayPool<byte>.Shared.Rent(buffer.Length);
             try
             {
-                // The spool's token is the app's to give; a synchronous read has none.
-#pragma warning disable RS0030
-                var read = spool.ReadAsync(rented.AsMemory(0, buffer.Length), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-#pragma warning restore RS0030
+                // A synchronous read carries no token of the app's: it ends when the request is aborted.
+                var read = spool.ReadAsync(rented.AsMemory(0, buffer.Length), _requestAborted).AsTask().GetAwaiter().GetResult();
                 rented.AsSpan(0, read).CopyTo(buffer);
                 return read;
             }

@@ -65,6 +65,21 @@ public sealed class ConnectionTrackerTests
     }
 
     [Fact]
+    public void LongLivedHttp2Connection_WithManyResetStreams_HoldsNoTimelines()
+    {
+        var tracker = NewTracker(isHttp1: false);
+        for (var i = 0; i < 1000; i++)
+        {
+            var scope = NewScope(tracker);
+            scope.Abort(AbortReason.ClientDisconnected);
+            tracker.OnRequestEnded(scope, TimeSpan.Zero);
+        }
+
+        Assert.Equal(0, tracker.TimelinesAwaitingClose);
+        Assert.Equal(0, tracker.ActiveRequests);
+    }
+
+    [Fact]
     public void CompletedRequest_DoesNotArmTheLinger()
     {
         var tracker = NewTracker(isHttp1: true);

@@ -10,33 +10,21 @@ public sealed class ClientDisconnectTests(ITestOutputHelper output)
 {
     private readonly Signal<string> _handlerStarted = new();
 
-    [Fact]
-    public async Task FinAfterHeaders_AbortsScope_Records499AndClosesConnection()
+    [Theory]
+    [InlineData(ConnectionEnd.Fin)]
+    [InlineData(ConnectionEnd.Rst)]
+    public async Task CloseAfterHeaders_AbortsScope_Records499AndClosesConnection(ConnectionEnd end)
     {
         await using var host = await StartWaitingHostAsync();
         using var client = await RawHttpConnection.ConnectAsync(host.Port);
-        await client.SendAsync("GET /wait HTTP/1.1\r\nHost: test\r\nAbortLab-Tag: fin\r\n\r\n");
+        await client.SendAsync("GET /wait HTTP/1.1\r\nHost: test\r\nAbortLab-Tag: after-headers\r\n\r\n");
         var id = await _handlerStarted.WaitAsync();
 
-        client.CloseWithFin();
+        client.End(end);
 
         var timeline = await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null && t.ConnectionClosedAt is not null);
         AssertClientAbortStopped(timeline);
-        Assert.Equal("fin", timeline.Tag);
-    }
-
-    [Fact]
-    public async Task RstWithZeroLinger_AbortsScope_Records499AndClosesConnection()
-    {
-        await using var host = await StartWaitingHostAsync();
-        using var client = await RawHttpConnection.ConnectAsync(host.Port);
-        await client.SendAsync("GET /wait HTTP/1.1\r\nHost: test\r\n\r\n");
-        var id = await _handlerStarted.WaitAsync();
-
-        client.CloseWithRst();
-
-        var timeline = await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null && t.ConnectionClosedAt is not null);
-        AssertClientAbortStopped(timeline);
+        Assert.Equal("after-headers", timeline.Tag);
     }
 
     [Fact]
@@ -246,12 +234,7 @@ public sealed class ClientDisconnectTests(ITestOutputHelper output)
     private Task<KestrelTestHost> StartWaitingHostAsync() => KestrelTestHost.StartAsync(app =>
     {
         app.UseAbortLab();
-        app.MapGet("/wait", async (HttpContext context) =>
-        {
-            var scope = context.GetAbortScope();
-            _handlerStarted.Set(scope.RequestId);
-            await scope.RunAsync("wait", token => Task.Delay(Timeout.Infinite, token));
-        });
+        app.MapWaitUntilAborted("/wait", _handlerStarted);
     });
 
     private void AssertClientAbortStopped(RequestTimeline timeline)

@@ -17,12 +17,7 @@ public sealed class Http2StreamResetTests
             app =>
             {
                 app.UseAbortLab();
-                app.MapGet("/wait", async (HttpContext context) =>
-                {
-                    var scope = context.GetAbortScope();
-                    waitingStarted.Set(scope.RequestId);
-                    await scope.RunAsync("wait", token => Task.Delay(Timeout.Infinite, token));
-                });
+                app.MapWaitUntilAborted("/wait", waitingStarted);
                 app.MapGet("/sibling", async (HttpContext context) =>
                 {
                     await releaseSibling.WaitAsync();

@@ -1,6 +1,5 @@
 using AbortLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace AbortLab.Tests.Hosting;
 
@@ -13,12 +12,7 @@ public sealed class ShutdownTests
         await using var host = await KestrelTestHost.StartAsync(app =>
         {
             app.UseAbortLab();
-            app.MapGet("/wait", async (HttpContext context) =>
-            {
-                var scope = context.GetAbortScope();
-                started.Set(scope.RequestId);
-                await scope.RunAsync("wait", token => Task.Delay(Timeout.Infinite, token));
-            });
+            app.MapWaitUntilAborted("/wait", started);
         });
 
         using var client = await RawHttpConnection.ConnectAsync(host.Port);

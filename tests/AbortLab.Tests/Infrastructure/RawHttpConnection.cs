@@ -159,6 +159,22 @@ internal sealed class RawHttpConnection : IDisposable
         Socket.Close();
     }
 
+    public void End(ConnectionEnd end)
+    {
+        switch (end)
+        {
+            case ConnectionEnd.Fin:
+                CloseWithFin();
+                break;
+            case ConnectionEnd.Rst:
+                CloseWithRst();
+                break;
+            default:
+                HalfClose();
+                break;
+        }
+    }
+
     /// <summary>Shuts the sending side only: FIN, while the client keeps reading.</summary>
     public void HalfClose() => Socket.Shutdown(SocketShutdown.Send);
 

@@ -33,12 +33,7 @@ public sealed class TokenRecyclingTests
                 firstRequestAborted.Set(context.RequestAborted);
                 return Results.Text("first");
             });
-            app.MapGet("/second", async (HttpContext context) =>
-            {
-                var scope = context.GetAbortScope();
-                secondStarted.Set(scope.RequestId);
-                await scope.RunAsync("wait", token => Task.Delay(Timeout.Infinite, token));
-            });
+            app.MapWaitUntilAborted("/second", secondStarted);
         });
 
         using var client = await RawHttpConnection.ConnectAsync(host.Port);
