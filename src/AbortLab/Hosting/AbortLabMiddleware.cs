@@ -64,6 +64,7 @@ internal sealed partial class AbortLabMiddleware
         connection?.OnRequestStarted(scope.Timeline);
 
         scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
+        scope.AttachRequest(context, serverLifetime);
         var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout);
         features.Set<IAbortScopeFeature>(scopeFeature);
         features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
@@ -97,6 +98,7 @@ internal sealed partial class AbortLabMiddleware
         {
             scopeFeature.Dispose();
             scope.ClientDeparture.RequestEnded();
+            scope.DetachRequest();
             features.Set(serverLifetime);
             if (upload is not null)
             {

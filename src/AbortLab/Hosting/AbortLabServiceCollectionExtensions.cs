@@ -69,7 +69,8 @@ public static class AbortLabServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<AbortLabMetrics>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<IHostApplicationLifetime>()));
+            provider.GetService<IHostApplicationLifetime>(),
+            provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>()));
         services.TryAddSingleton<ConnectionRegistry>();
         services.TryAddSingleton<StalledUploadMonitor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());

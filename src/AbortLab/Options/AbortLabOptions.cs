@@ -102,6 +102,12 @@ public sealed class AbortLabOptions
     [ValidateObjectMembers]
     public StalledUploadOptions StalledUploads { get; } = new();
 
+    /// <summary>
+    /// Gets the options of the zombie watchdog.
+    /// </summary>
+    [ValidateObjectMembers]
+    public ZombieOptions Zombies { get; } = new();
+
     internal int StatusCodeFor(AbortReason reason) => reason switch
     {
         AbortReason.ClientDisconnected => ClientDisconnectedStatusCode,

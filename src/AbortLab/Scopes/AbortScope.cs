@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AbortLab;
 
@@ -32,7 +34,10 @@ public sealed partial class AbortScope
     private readonly CancellationTokenSource _requestAbortedSource = new();
 
     private readonly AbortScopeFactory _factory;
+    private readonly object _requestGate = new();
     private int _reason;
+    private HttpContext? _request;
+    private IHttpRequestLifetimeFeature? _serverLifetime;
 
     internal AbortScope(AbortScopeFactory factory, LiveTimeline timeline, Activity? activity, ConnectionTracker? connection)
     {
@@ -90,6 +95,18 @@ public sealed partial class AbortScope
     internal CancellationToken RequestAbortedToken => _requestAbortedSource.Token;
 
     internal ClientDeparture? ClientDeparture { get; set; }
+
+    /// <summary>The endpoint's display name, else method and path; read while the request still runs.</summary>
+    internal string EndpointName
+    {
+        get
+        {
+            lock (_requestGate)
+            {
+                return _request?.GetEndpoint()?.DisplayName ?? $"{Timeline.Request.Method} {Timeline.Request.Path}";
+            }
+        }
+    }
 
     /// <summary>
     /// Aborts the scope: records <paramref name="reason"/> and the time, then cancels <see cref="Token"/>.
@@ -150,6 +167,40 @@ public sealed partial class AbortScope
     }
 
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
+
+    /// <summary>Binds the live request, so that the watchdog can name its endpoint and abort its connection.</summary>
+    internal void AttachRequest(HttpContext context, IHttpRequestLifetimeFeature serverLifetime)
+    {
+        lock (_requestGate)
+        {
+            _request = context;
+            _serverLifetime = serverLifetime;
+        }
+    }
+
+    /// <summary>Called when the request ends: the context is the server's again, to recycle.</summary>
+    internal void DetachRequest()
+    {
+        lock (_requestGate)
+        {
+            _request = null;
+            _serverLifetime = null;
+        }
+    }
+
+    internal bool TryAbortConnection()
+    {
+        lock (_requestGate)
+        {
+            if (_serverLifetime is null)
+            {
+                return false;
+            }
+
+            _serverLifetime.Abort();
+            return true;
+        }
+    }
 
     /// <summary>
     /// Aborts the scope as ClientDisconnected when <paramref name="exception"/> is an I/O failure and the connection

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AbortLab;
 
@@ -17,14 +18,22 @@ internal sealed class AbortScopeFactory : IDisposable
     private readonly AbortLabMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenRegistration _stoppingRegistration;
+    private readonly ZombieWatchdog? _zombies;
     private volatile bool _stopping;
 
-    public AbortScopeFactory(TimelineStore store, TimeProvider timeProvider, AbortLabMetrics metrics, ILoggerFactory loggerFactory, IHostApplicationLifetime? lifetime = null)
+    public AbortScopeFactory(
+        TimelineStore store,
+        TimeProvider timeProvider,
+        AbortLabMetrics metrics,
+        ILoggerFactory loggerFactory,
+        IHostApplicationLifetime? lifetime = null,
+        IOptionsMonitor<AbortLabOptions>? options = null)
     {
         _store = store;
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger("AbortLab");
+        _zombies = options is null ? null : new ZombieWatchdog(timeProvider, options, metrics, _logger);
         if (lifetime is not null)
         {
             _stoppingRegistration = lifetime.ApplicationStopping.UnsafeRegister(static state => ((AbortScopeFactory)state!).OnStopping(), this);
@@ -79,6 +88,7 @@ internal sealed class AbortScopeFactory : IDisposable
         }
 
         scope.Connection?.OnRequestAborted(scope);
+        _zombies?.Watch(scope);
     }
 
     public void OnCallbackFailed(AbortScope scope, AggregateException exception)

@@ -28,6 +28,12 @@ internal static partial class AbortLabLog
     [LoggerMessage(7, LogLevel.Warning, "Request {RequestId}: the upload probe failed and is off for this request.", EventName = "UploadProbeFailed")]
     public static partial void UploadProbeFailed(ILogger logger, string requestId, Exception exception);
 
+    [LoggerMessage(9, LogLevel.Warning, "Request {RequestId} to {Endpoint} still runs {ThresholdMs} ms after its abort ({Reason}): {RunningWork}. It ignores its abort token.", EventName = "ZombieDetected")]
+    public static partial void ZombieDetected(ILogger logger, string requestId, string endpoint, double thresholdMs, AbortReason reason, string runningWork);
+
+    [LoggerMessage(10, LogLevel.Warning, "Request {RequestId} still runs {AfterMs} ms after its abort: its connection was aborted to free the socket.", EventName = "ZombieConnectionAborted")]
+    public static partial void ZombieConnectionAborted(ILogger logger, string requestId, double afterMs);
+
     [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
     public static partial void ShutdownAbortingScopes(ILogger logger, int count);
 }

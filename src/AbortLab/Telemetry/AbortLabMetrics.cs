@@ -18,6 +18,7 @@ internal sealed class AbortLabMetrics : IDisposable
     private readonly Histogram<double> _workStopDuration;
     private readonly Histogram<double> _connectionCloseDuration;
     private readonly UpDownCounter<long> _activeScopes;
+    private readonly Counter<long> _zombies;
 
     public AbortLabMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +38,11 @@ internal sealed class AbortLabMetrics : IDisposable
             "abortlab.abort.connection_close.duration",
             unit: "s",
             description: "Time from a request's abort until its connection closed.");
+
+        _zombies = _meter.CreateCounter<long>(
+            "abortlab.zombies",
+            unit: "{request}",
+            description: "Number of aborted requests whose work still ran after the zombie threshold.");
 
         _activeScopes = _meter.CreateUpDownCounter<long>(
             "abortlab.scopes.active",
@@ -81,6 +87,14 @@ internal sealed class AbortLabMetrics : IDisposable
         if (_connectionCloseDuration.Enabled)
         {
             RecordCore(_connectionCloseDuration, reason, duration);
+        }
+    }
+
+    public void ZombieDetected(AbortReason reason)
+    {
+        if (_zombies.Enabled)
+        {
+            _zombies.Add(1, new KeyValuePair<string, object?>(ReasonTagName, ToTagValue(reason)));
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class LiveTimeline
     private int? _statusCode;
     private long _connectionClosedTimestamp;
     private bool _workStopReported;
+    private bool _zombie;
 
     public LiveTimeline(TimelineStore store, TimeProvider timeProvider, AbortLabMetrics? metrics, long numericId, in RequestDescription request)
     {
@@ -168,6 +169,39 @@ internal sealed class LiveTimeline
         }
     }
 
+    /// <summary>
+    /// Flags the request as a zombie if its pipeline or any tracked work still runs; returns the names of what runs.
+    /// </summary>
+    public IReadOnlyList<string>? MarkZombieIfRunning()
+    {
+        lock (_gate)
+        {
+            if (_completedTimestamp != 0 && _runningWork == 0)
+            {
+                return null;
+            }
+
+            var running = new List<string>();
+            if (_completedTimestamp == 0)
+            {
+                running.Add("(pipeline)");
+            }
+
+            if (_work is not null)
+            {
+                running.AddRange(_work.Where(w => w.Outcome == WorkOutcome.Running).Select(w => w.Name));
+            }
+
+            if (!_zombie)
+            {
+                _zombie = true;
+                Publish(TimelineEventKind.ZombieDetected, Now());
+            }
+
+            return running;
+        }
+    }
+
     public RequestTimeline ToSnapshot()
     {
         lock (_gate)
@@ -206,6 +240,7 @@ internal sealed class LiveTimeline
                 StatusCode = _statusCode,
                 ConnectionClosedAt = _connectionClosedTimestamp == 0 ? null : ToUtc(_connectionClosedTimestamp),
                 Work = work,
+                Zombie = _zombie,
                 AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
                 AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
                     ? Milliseconds(_abortedTimestamp, _connectionClosedTimestamp)

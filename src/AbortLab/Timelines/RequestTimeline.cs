@@ -61,6 +61,12 @@ public sealed class RequestTimeline
     public double? AbortToWorkStoppedMs { get; init; }
 
     /// <summary>
+    /// Gets a value that tells whether work of the request was still running
+    /// <see cref="ZombieOptions.Threshold"/> after its abort.
+    /// </summary>
+    public bool Zombie { get; init; }
+
+    /// <summary>
     /// Gets the milliseconds from the abort to the close of the request's connection, or <see langword="null"/> if it
     /// was not aborted or the connection is still open (as it stays on HTTP/2).
     /// </summary>

@@ -22,4 +22,7 @@ public enum TimelineEventKind
 
     /// <summary>A request's connection closed.</summary>
     ConnectionClosed = 6,
+
+    /// <summary>A request's work was still running well after its abort.</summary>
+    ZombieDetected = 7,
 }

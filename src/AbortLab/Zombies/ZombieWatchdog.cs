@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AbortLab;
+
+/// <summary>
+/// Looks again at every aborted scope after <see cref="ZombieOptions.Threshold"/>: what still runs is a zombie. If
+/// the pipeline itself still runs after <see cref="ZombieOptions.AbortConnectionAfter"/>, the connection is aborted
+/// so that at least the socket is freed.
+/// </summary>
+internal sealed class ZombieWatchdog
+{
+    private readonly TimeProvider _timeProvider;
+    private readonly IOptionsMonitor<AbortLabOptions> _options;
+    private readonly AbortLabMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public ZombieWatchdog(TimeProvider timeProvider, IOptionsMonitor<AbortLabOptions> options, AbortLabMetrics metrics, ILogger logger)
+    {
+        _timeProvider = timeProvider;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public void Watch(AbortScope scope)
+    {
+        var options = _options.CurrentValue.Zombies;
+        var state = new WatchState(this, scope, options);
+        state.Timer = _timeProvider.CreateTimer(static s => ((WatchState)s!).OnThreshold(), state, options.Threshold, Timeout.InfiniteTimeSpan);
+    }
+
+    private sealed class WatchState(ZombieWatchdog watchdog, AbortScope scope, ZombieOptions options)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void OnThreshold()
+        {
+            Timer?.Dispose();
+            var running = scope.Timeline.MarkZombieIfRunning();
+            if (running is null)
+            {
+                return;
+            }
+
+            var reason = scope.Reason!.Value;
+            watchdog._metrics.ZombieDetected(reason);
+            AbortLabLog.ZombieDetected(
+                watchdog._logger,
+                scope.RequestId,
+                scope.EndpointName,
+                options.Threshold.TotalMilliseconds,
+                reason,
+                string.Join(", ", running));
+
+            if (options.AbortConnection && !scope.Timeline.IsCompleted)
+            {
+                var rest = options.AbortConnectionAfter - options.Threshold;
+                Timer = watchdog._timeProvider.CreateTimer(static s => ((WatchState)s!).OnAbortConnection(), this, rest > TimeSpan.Zero ? rest : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        private void OnAbortConnection()
+        {
+            Timer?.Dispose();
+            if (!scope.Timeline.IsCompleted && scope.TryAbortConnection())
+            {
+                AbortLabLog.ZombieConnectionAborted(watchdog._logger, scope.RequestId, options.AbortConnectionAfter.TotalMilliseconds);
+            }
+        }
+    }
+}
