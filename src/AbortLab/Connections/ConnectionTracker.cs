@@ -92,6 +92,9 @@ internal sealed class ConnectionTracker
             return;
         }
 
+        // An upgraded connection ends with its session; asking Kestrel to close it would cut a close handshake short.
+        var closeAfterRequest = !scope.IsUpgradeRequest;
+
         lock (_gate)
         {
             if (_closed)
@@ -103,7 +106,10 @@ internal sealed class ConnectionTracker
         }
 
         // Kestrel then answers with "Connection: close" if it still can, and closes after this request.
-        _closeNotification?.RequestClose();
+        if (closeAfterRequest)
+        {
+            _closeNotification?.RequestClose();
+        }
     }
 
     public int TimelinesAwaitingClose

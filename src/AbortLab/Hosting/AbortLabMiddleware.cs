@@ -65,6 +65,7 @@ internal sealed partial class AbortLabMiddleware
 
         scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
         scope.AttachRequest(context, serverLifetime);
+        scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
         var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout);
         features.Set<IAbortScopeFeature>(scopeFeature);
         features.Set<IHttpRequestLifetimeFeature>(scopeFeature);

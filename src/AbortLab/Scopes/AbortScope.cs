@@ -96,6 +96,9 @@ public sealed partial class AbortScope
 
     internal ClientDeparture? ClientDeparture { get; set; }
 
+    /// <summary>An upgrade (WebSocket) request owns its connection: closing the connection would cut the session.</summary>
+    internal bool IsUpgradeRequest { get; set; }
+
     /// <summary>The endpoint's display name, else method and path; read while the request still runs.</summary>
     internal string EndpointName
     {

@@ -44,6 +44,8 @@ internal sealed class LiveTimeline
 
     public RequestDescription Request { get; }
 
+    public TimeProvider TimeProvider => _timeProvider;
+
     public DateTimeOffset StartedAt => _startedAt;
 
     public DateTimeOffset? AbortedAt

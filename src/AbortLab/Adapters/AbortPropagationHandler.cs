@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace AbortLab;
+
+/// <summary>
+/// Links the current request's <see cref="AbortScope"/> into every outgoing request, even one sent with no token,
+/// records the call as tracked work on the caller's timeline, and passes the trace id on when no
+/// <see cref="Activity"/> does it already, so the next hop's timeline shares it.
+/// </summary>
+internal sealed class AbortPropagationHandler : DelegatingHandler
+{
+    private const string TraceParentHeader = "traceparent";
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var scope = AbortScope.Current;
+        if (scope is null)
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        if (Activity.Current is null && !request.Headers.Contains(TraceParentHeader))
+        {
+            request.Headers.TryAddWithoutValidation(TraceParentHeader, $"00-{scope.Timeline.Request.TraceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        }
+
+        using var linked = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, scope.Token)
+            : null;
+        var token = linked?.Token ?? scope.Token;
+
+        using var work = scope.Track($"http {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}");
+        try
+        {
+            var response = await base.SendAsync(request, token);
+            work.Complete();
+            return response;
+        }
+        catch (Exception exception)
+        {
+            work.Fail(exception);
+            throw;
+        }
+    }
+}
