@@ -73,6 +73,9 @@ public static class AbortLabServiceCollectionExtensions
             provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>()));
         services.TryAddSingleton<ConnectionRegistry>();
         services.TryAddSingleton<StalledUploadMonitor>();
+        services.TryAddSingleton<BackgroundWorkQueue>();
+        services.TryAddSingleton<IBackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());
 
         return services.AddOptionsWithValidateOnStart<AbortLabOptions>()

@@ -108,6 +108,12 @@ public sealed class AbortLabOptions
     [ValidateObjectMembers]
     public ZombieOptions Zombies { get; } = new();
 
+    /// <summary>
+    /// Gets the options of the background work queue (<see cref="IBackgroundWorkQueue"/>).
+    /// </summary>
+    [ValidateObjectMembers]
+    public BackgroundWorkOptions BackgroundWork { get; } = new();
+
     internal int StatusCodeFor(AbortReason reason) => reason switch
     {
         AbortReason.ClientDisconnected => ClientDisconnectedStatusCode,

@@ -34,6 +34,12 @@ internal static partial class AbortLabLog
     [LoggerMessage(10, LogLevel.Warning, "Request {RequestId} still runs {AfterMs} ms after its abort: its connection was aborted to free the socket.", EventName = "ZombieConnectionAborted")]
     public static partial void ZombieConnectionAborted(ILogger logger, string requestId, double afterMs);
 
+    [LoggerMessage(11, LogLevel.Debug, "Background work '{Name}' stopped: its request was aborted or the host is stopping.", EventName = "BackgroundWorkCanceled")]
+    public static partial void BackgroundWorkCanceled(ILogger logger, string name);
+
+    [LoggerMessage(12, LogLevel.Error, "Background work '{Name}' failed.", EventName = "BackgroundWorkFailed")]
+    public static partial void BackgroundWorkFailed(ILogger logger, string name, Exception exception);
+
     [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
     public static partial void ShutdownAbortingScopes(ILogger logger, int count);
 }

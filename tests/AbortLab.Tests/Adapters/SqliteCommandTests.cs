@@ -8,8 +8,9 @@ namespace AbortLab.Tests.Adapters;
 
 public sealed class SqliteCommandTests : IDisposable
 {
-    // Counts to two billion: minutes of work for SQLite, unless interrupted.
-    private const string LongQuery = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c";
+    // Counts to two billion: minutes of work for SQLite, unless interrupted. running() tells the test, from inside
+    // the executing query, that it has started.
+    private const string LongQuery = "WITH RECURSIVE c(x) AS (SELECT running() UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c";
 
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"abortlab-tests-{Guid.NewGuid():N}.db");
 
@@ -26,9 +27,13 @@ public sealed class SqliteCommandTests : IDisposable
                 var scope = context.GetAbortScope();
                 await using var connection = new SqliteConnection($"Data Source={_databasePath}");
                 await connection.OpenAsync(context.RequestAborted);
+                connection.CreateFunction("running", () =>
+                {
+                    started.Set(scope.RequestId);
+                    return 1L;
+                });
                 await using var command = connection.CreateCommand();
                 command.CommandText = LongQuery;
-                started.Set(scope.RequestId);
                 try
                 {
                     return (long)(await scope.ExecuteScalarAsync(command, InterruptSqlite))!;
