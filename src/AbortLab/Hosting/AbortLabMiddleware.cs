@@ -20,6 +20,7 @@ internal sealed partial class AbortLabMiddleware
     private readonly StalledUploadMonitor _uploads;
     private readonly IOptionsMonitor<AbortLabOptions> _options;
     private readonly string _defaultHop;
+    private readonly IAbortLabIntegration[] _integrations;
 
     public AbortLabMiddleware(
         RequestDelegate next,
@@ -27,8 +28,10 @@ internal sealed partial class AbortLabMiddleware
         ConnectionRegistry connections,
         StalledUploadMonitor uploads,
         IOptionsMonitor<AbortLabOptions> options,
+        IEnumerable<IAbortLabIntegration> integrations,
         IHostEnvironment? environment = null)
     {
+        _integrations = integrations.ToArray();
         _next = next;
         _scopes = scopes;
         _connections = connections;
@@ -66,7 +69,7 @@ internal sealed partial class AbortLabMiddleware
         scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
         scope.AttachRequest(context, serverLifetime);
         scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
-        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout);
+        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout, _integrations);
         features.Set<IAbortScopeFeature>(scopeFeature);
         features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
         scopeFeature.LinkUpstream(upstreamToken);
@@ -104,6 +107,11 @@ internal sealed partial class AbortLabMiddleware
             if (upload is not null)
             {
                 await EndUploadAsync(context, upload.Value);
+            }
+
+            foreach (var integration in _integrations)
+            {
+                integration.OnPipelineEnded(context, scope, options);
             }
 
             Complete(context, scope, options, timeoutLeftToOuterMiddleware);

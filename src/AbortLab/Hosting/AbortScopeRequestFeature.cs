@@ -17,9 +17,11 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
     private CancellationTokenRegistration _upstreamRegistration;
     private CancellationTokenRegistration _innerTimeoutRegistration;
     private IHttpRequestTimeoutFeature? _innerTimeout;
+    private readonly IAbortLabIntegration[] _integrations;
 
-    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, IFeatureCollection features, IHttpRequestTimeoutFeature? outerTimeout)
+    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, IFeatureCollection features, IHttpRequestTimeoutFeature? outerTimeout, IAbortLabIntegration[] integrations)
     {
+        _integrations = integrations;
         Scope = scope;
         _serverLifetime = serverLifetime;
         _features = features;
@@ -60,7 +62,20 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
 
     public void Abort()
     {
-        Scope.Abort(AbortReason.Application, AbortDetection.Code);
+        var reason = AbortReason.Application;
+        if (Scope.Request is { } context)
+        {
+            foreach (var integration in _integrations)
+            {
+                if (integration.ClassifyConnectionAbort(context) is { } known)
+                {
+                    reason = known;
+                    break;
+                }
+            }
+        }
+
+        Scope.Abort(reason, AbortDetection.Code);
         _serverLifetime.Abort();
     }
 

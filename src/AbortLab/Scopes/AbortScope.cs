@@ -191,6 +191,18 @@ public sealed partial class AbortScope
         }
     }
 
+    /// <summary>The live request, or null once it ended.</summary>
+    internal HttpContext? Request
+    {
+        get
+        {
+            lock (_requestGate)
+            {
+                return _request;
+            }
+        }
+    }
+
     internal bool TryAbortConnection()
     {
         lock (_requestGate)

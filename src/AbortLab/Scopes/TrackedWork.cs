@@ -62,6 +62,8 @@ public sealed class TrackedWork : IDisposable
         var outcome = exception is OperationCanceledException || (_scope.AttributeToClientDeparture(exception) && AbortExceptions.IsCausedByAbort(exception))
             ? WorkOutcome.Canceled
             : WorkOutcome.Faulted;
-        _scope.Timeline.EndWork(_entry, outcome);
+        _scope.Timeline.EndWork(_entry, outcome, exception.GetType().Name);
     }
+
+    internal void End(WorkOutcome outcome, string? error) => _scope.Timeline.EndWork(_entry, outcome, error);
 }

@@ -111,7 +111,7 @@ internal sealed class LiveTimeline
         }
     }
 
-    public void EndWork(WorkEntry entry, WorkOutcome outcome)
+    public void EndWork(WorkEntry entry, WorkOutcome outcome, string? error = null)
     {
         lock (_gate)
         {
@@ -122,6 +122,7 @@ internal sealed class LiveTimeline
 
             entry.EndTimestamp = Now();
             entry.Outcome = outcome;
+            entry.Error = error;
             _runningWork--;
             Publish(TimelineEventKind.WorkEnded, entry.EndTimestamp, work: entry);
             ReportWorkStoppedIfDone();
@@ -221,6 +222,7 @@ internal sealed class LiveTimeline
                         StartedAt = ToUtc(entry.StartTimestamp),
                         EndedAt = entry.EndTimestamp == 0 ? null : ToUtc(entry.EndTimestamp),
                         Outcome = entry.Outcome,
+                        Error = entry.Error,
                     };
                 }
             }
@@ -300,5 +302,7 @@ internal sealed class LiveTimeline
         public long EndTimestamp { get; set; }
 
         public WorkOutcome Outcome { get; set; }
+
+        public string? Error { get; set; }
     }
 }

@@ -16,4 +16,10 @@ public sealed class WorkRecord
 
     /// <summary>Gets how the work ended.</summary>
     public required WorkOutcome Outcome { get; init; }
+
+    /// <summary>
+    /// Gets what ended the work when it did not complete: an exception's type, or an integration's error name such
+    /// as YARP's <c>ForwarderError</c>.
+    /// </summary>
+    public string? Error { get; init; }
 }

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+
+namespace AbortLab.Yarp;
+
+/// <summary>
+/// Sits in front of YARP's upstream client: starts the forward's tracked work on the proxy's timeline, and passes
+/// the trace id on (<c>traceparent</c>) when no <see cref="Activity"/> does it already, so every hop's timeline
+/// shares it. YARP already links <c>HttpContext.RequestAborted</c>, which AbortLab makes the scope's own token.
+/// </summary>
+internal sealed class AbortLabForwarderHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    private const string TraceParentHeader = "traceparent";
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var scope = AbortScope.Current;
+        if (scope?.Request is not { } context)
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        if (Activity.Current is null && !request.Headers.Contains(TraceParentHeader))
+        {
+            request.Headers.TryAddWithoutValidation(TraceParentHeader, $"00-{scope.Timeline.Request.TraceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        }
+
+        // Ended by YarpAbortIntegration once the proxy's pipeline is over, with YARP's own error name.
+        ForwardWork.Put(context, scope.Track($"forward {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}"));
+        return await base.SendAsync(request, cancellationToken);
+    }
+}

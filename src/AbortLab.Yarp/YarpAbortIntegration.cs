@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace AbortLab.Yarp;
+
+/// <summary>
+/// Reads YARP's <see cref="IForwarderErrorFeature"/> into the request's scope and timeline: the forward's outcome,
+/// which side failed, and a status that says so. YARP answers 400 for any cancellation, including a route timeout
+/// from the Request Timeouts middleware (dotnet/yarp#3037); this answers 504 for a timeout, records 499 for a client
+/// that left, and keeps 502 for an upstream failure.
+/// </summary>
+internal sealed class YarpAbortIntegration : IAbortLabIntegration
+{
+    public AbortReason? ClassifyConnectionAbort(HttpContext context)
+    {
+        // YARP aborts the client connection when the upstream fails after the response started.
+        return context.Features.Get<IForwarderErrorFeature>()?.Error is { } error && ForwarderErrorClassification.IsUpstreamSide(error)
+            ? AbortReason.UpstreamCanceled
+            : null;
+    }
+
+    public void OnPipelineEnded(HttpContext context, AbortScope scope, AbortLabOptions options)
+    {
+        var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
+        var forward = ForwardWork.Take(context);
+        if (error == ForwarderError.None)
+        {
+            forward?.End(scope.IsAborted ? WorkOutcome.Canceled : WorkOutcome.Completed, null);
+            return;
+        }
+
+        if (!scope.IsAborted)
+        {
+            if (ForwarderErrorClassification.IsUpstreamSide(error))
+            {
+                scope.Abort(AbortReason.UpstreamCanceled, AbortDetection.Code);
+            }
+            else if (ForwarderErrorClassification.IsClientSide(error) || ForwarderErrorClassification.IsCancellation(error))
+            {
+                scope.Abort(AbortReason.ClientDisconnected, AbortDetection.Server);
+            }
+        }
+
+        forward?.End(scope.Reason == AbortReason.UpstreamCanceled ? WorkOutcome.Faulted : WorkOutcome.Canceled, error.ToString());
+
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = scope.Reason switch
+        {
+            AbortReason.Timeout => options.TimeoutStatusCode,
+            AbortReason.ClientDisconnected => options.ClientDisconnectedStatusCode,
+            AbortReason.ServerShutdown => options.ServerShutdownStatusCode,
+            AbortReason.UpstreamCanceled when context.Response.StatusCode < 500 => options.UpstreamCanceledStatusCode,
+            _ => context.Response.StatusCode,
+        };
+    }
+}
