@@ -72,6 +72,8 @@ public sealed class ProcessCommandChannel : IAsyncDisposable
         await using var leave = cancellationToken.UnsafeRegister(static state => ((PendingCommand)state!).Abandon(), pending);
         await foreach (var line in pending.Lines.Reader.ReadAllAsync(cancellationToken))
         {
+            // Lines already buffered must not reach a caller that has left.
+            cancellationToken.ThrowIfCancellationRequested();
             yield return line;
         }
     }

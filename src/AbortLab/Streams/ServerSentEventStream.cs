@@ -11,6 +11,11 @@ namespace AbortLab;
 /// runs on: this one ends as soon as the scope is aborted. On server shutdown the stream sends a last
 /// <c>shutdown</c> event before it ends, so clients know to reconnect elsewhere or later.
 /// </summary>
+/// <remarks>
+/// Cancelling a write or flush in flight makes Kestrel abort the connection (a partial write cannot be taken back),
+/// which would lose the shutdown event. So the scope is checked between writes, and a write in flight is cancelled
+/// only when the client is gone already.
+/// </remarks>
 public sealed class ServerSentEventStream
 {
     /// <summary>The name of the event sent before the stream ends on server shutdown.</summary>
@@ -19,6 +24,7 @@ public sealed class ServerSentEventStream
     private static readonly TimeSpan FinalWriteTimeout = TimeSpan.FromSeconds(1);
 
     private readonly HttpResponse _response;
+    private readonly CancellationTokenSource _clientGone = new();
 
     private ServerSentEventStream(HttpContext context, AbortScope scope)
     {
@@ -56,12 +62,14 @@ public sealed class ServerSentEventStream
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         using var work = scope.Track("sse");
+        await using var clientGone = scope.Token.UnsafeRegister(static state => ((ServerSentEventStream)state!).OnScopeAborted(), stream);
         try
         {
-            await response.StartAsync(scope.Token);
+            scope.Token.ThrowIfCancellationRequested();
+            await response.StartAsync(stream._clientGone.Token);
             if (retry is { } delay)
             {
-                await stream.WriteRawAsync($"retry: {(long)delay.TotalMilliseconds}\n\n", scope.Token);
+                await stream.WriteRawAsync($"retry: {(long)delay.TotalMilliseconds}\n\n", stream._clientGone.Token);
             }
 
             await loop(stream, scope.Token);
@@ -91,18 +99,18 @@ public sealed class ServerSentEventStream
     {
         ArgumentNullException.ThrowIfNull(data);
         var text = Format(data, eventName, id);
-        if (!cancellationToken.CanBeCanceled)
-        {
-            return WriteRawAsync(text, Scope.Token);
-        }
-
-        return SendLinkedAsync(text, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        Scope.Token.ThrowIfCancellationRequested();
+        return WriteRawAsync(text, _clientGone.Token);
     }
 
-    private async Task SendLinkedAsync(string text, CancellationToken cancellationToken)
+    // Writes in flight stop only when nobody is left to read them; on shutdown they finish, then the last event.
+    private void OnScopeAborted()
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Scope.Token);
-        await WriteRawAsync(text, linked.Token);
+        if (Scope.Reason != AbortReason.ServerShutdown)
+        {
+            _clientGone.Cancel();
+        }
     }
 
     private async Task SendFinalAsync(string eventName, string data)
