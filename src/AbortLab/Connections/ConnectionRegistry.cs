@@ -17,11 +17,13 @@ internal sealed class ConnectionRegistry
     private readonly ConcurrentDictionary<ConnectionTracker, byte> _open = new(ReferenceEqualityComparer.Instance);
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly TimelineStore? _store;
 
-    public ConnectionRegistry(TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public ConnectionRegistry(TimeProvider timeProvider, ILoggerFactory loggerFactory, TimelineStore? store = null)
     {
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger("AbortLab");
+        _store = store;
     }
 
     public int OpenCount => _open.Count;
@@ -54,6 +56,7 @@ internal sealed class ConnectionRegistry
             tracker = new ConnectionTracker(
                 this,
                 connectionId,
+                context.Request.Protocol,
                 HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol),
                 lifetime,
                 features.Get<IConnectionLifetimeNotificationFeature>(),
@@ -61,11 +64,16 @@ internal sealed class ConnectionRegistry
                 _logger);
             items[ItemsKey] = tracker;
             _open.TryAdd(tracker, 0);
+            _store?.ConnectionOpened(tracker);
         }
 
         tracker.Start();
         return tracker;
     }
 
-    public void Remove(ConnectionTracker tracker) => _open.TryRemove(tracker, out _);
+    public void Remove(ConnectionTracker tracker)
+    {
+        _open.TryRemove(tracker, out _);
+        _store?.ConnectionClosed(tracker);
+    }
 }

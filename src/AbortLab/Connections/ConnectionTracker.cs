@@ -22,10 +22,12 @@ internal sealed class ConnectionTracker
     private TimeSpan _lingerTimeout;
     private bool _closed;
     private int _activeRequests;
+    private string? _hop;
 
     public ConnectionTracker(
         ConnectionRegistry registry,
         string connectionId,
+        string protocol,
         bool isHttp1,
         IConnectionLifetimeFeature lifetime,
         IConnectionLifetimeNotificationFeature? closeNotification,
@@ -34,6 +36,7 @@ internal sealed class ConnectionTracker
     {
         _registry = registry;
         ConnectionId = connectionId;
+        Protocol = protocol;
         IsHttp1 = isHttp1;
         _lifetime = lifetime;
         _closeNotification = closeNotification;
@@ -45,6 +48,43 @@ internal sealed class ConnectionTracker
     public string ConnectionId { get; }
 
     public bool IsHttp1 { get; }
+
+    public string Protocol { get; }
+
+    /// <summary>The hop of the requests on this connection (one host's connections all have the same).</summary>
+    public string? Hop
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _hop;
+            }
+        }
+    }
+
+    /// <summary>The request timelines this connection still holds: the newest, and aborted ones awaiting the close.</summary>
+    public IReadOnlyList<LiveTimeline> Timelines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var timelines = new List<LiveTimeline>((_abortedTimelines?.Count ?? 0) + 1);
+                if (_abortedTimelines is not null)
+                {
+                    timelines.AddRange(_abortedTimelines);
+                }
+
+                if (_latest is not null && !timelines.Contains(_latest))
+                {
+                    timelines.Add(_latest);
+                }
+
+                return timelines;
+            }
+        }
+    }
 
     public DateTimeOffset OpenedAt { get; }
 
@@ -75,6 +115,7 @@ internal sealed class ConnectionTracker
         {
             closed = _closed;
             _latest = timeline;
+            _hop = timeline.Request.Hop;
         }
 
         if (closed)

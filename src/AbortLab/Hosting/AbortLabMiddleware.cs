@@ -21,6 +21,7 @@ internal sealed partial class AbortLabMiddleware
     private readonly IOptionsMonitor<AbortLabOptions> _options;
     private readonly string _defaultHop;
     private readonly IAbortLabIntegration[] _integrations;
+    private readonly DiagnosticsPaths _diagnosticsPaths;
 
     public AbortLabMiddleware(
         RequestDelegate next,
@@ -29,8 +30,10 @@ internal sealed partial class AbortLabMiddleware
         StalledUploadMonitor uploads,
         IOptionsMonitor<AbortLabOptions> options,
         IEnumerable<IAbortLabIntegration> integrations,
+        DiagnosticsPaths diagnosticsPaths,
         IHostEnvironment? environment = null)
     {
+        _diagnosticsPaths = diagnosticsPaths;
         _integrations = integrations.ToArray();
         _next = next;
         _scopes = scopes;
@@ -43,7 +46,7 @@ internal sealed partial class AbortLabMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         // A second UseAbortLab in the same pipeline (or a branch) runs under the first one's scope.
-        if (context.Features.Get<IAbortScopeFeature>() is not null)
+        if (context.Features.Get<IAbortScopeFeature>() is not null || _diagnosticsPaths.Contains(context.Request.Path))
         {
             return _next(context);
         }

@@ -58,6 +58,14 @@ public static class AbortLabServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AbortLabMarkerService>();
         services.TryAddSingleton<AbortLabMetrics>();
+        // A store the program registered (shared by several hosts in one process) takes precedence.
+        var shared = services.LastOrDefault(static d => d.ServiceType == typeof(IAbortTimelineStore) && d.ImplementationInstance is not null)?.ImplementationInstance;
+        if (shared is not null)
+        {
+            services.TryAddSingleton(shared as TimelineStore ?? throw new InvalidOperationException(
+                "AbortLab records into a store made by AbortTimelineStore.Create(...): register that instance as IAbortTimelineStore, or none."));
+        }
+
         services.TryAddSingleton(static provider =>
         {
             var options = provider.GetRequiredService<IOptions<AbortLabOptions>>().Value;
@@ -71,8 +79,12 @@ public static class AbortLabServiceCollectionExtensions
             provider.GetRequiredService<ILoggerFactory>(),
             provider.GetService<IHostApplicationLifetime>(),
             provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>()));
-        services.TryAddSingleton<ConnectionRegistry>();
+        services.TryAddSingleton(static provider => new ConnectionRegistry(
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetRequiredService<TimelineStore>()));
         services.TryAddSingleton<StalledUploadMonitor>();
+        services.TryAddSingleton<DiagnosticsPaths>();
         services.TryAddSingleton<BackgroundWorkQueue>();
         services.TryAddSingleton<IBackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>()));

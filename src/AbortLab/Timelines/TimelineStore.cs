@@ -15,6 +15,8 @@ internal sealed class TimelineStore : IAbortTimelineStore
     private readonly LiveTimeline?[] _timelines;
     private long _lastTimelineId;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ConnectionTracker, byte> _openConnections = new(ReferenceEqualityComparer.Instance);
+
     private readonly object _eventGate = new();
     private readonly TimelineEvent[] _events;
     private long _lastSequence;
@@ -64,6 +66,13 @@ internal sealed class TimelineStore : IAbortTimelineStore
             }
         }
     }
+
+    /// <summary>The open connections of every host recording into this store.</summary>
+    public ICollection<ConnectionTracker> OpenConnections => _openConnections.Keys;
+
+    public void ConnectionOpened(ConnectionTracker connection) => _openConnections.TryAdd(connection, 0);
+
+    public void ConnectionClosed(ConnectionTracker connection) => _openConnections.TryRemove(connection, out _);
 
     public LiveTimeline Add(TimeProvider timeProvider, AbortLabMetrics? metrics, in RequestDescription request)
     {

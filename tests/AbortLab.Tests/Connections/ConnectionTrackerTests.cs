@@ -94,7 +94,7 @@ public sealed class ConnectionTrackerTests
 
     private ConnectionTracker NewTracker(bool isHttp1)
     {
-        var tracker = new ConnectionTracker(_registry, "conn-1", isHttp1, _connection, _connection, _time, NullLogger.Instance);
+        var tracker = new ConnectionTracker(_registry, "conn-1", isHttp1 ? "HTTP/1.1" : "HTTP/2", isHttp1, _connection, _connection, _time, NullLogger.Instance);
         tracker.Start();
         return tracker;
     }
