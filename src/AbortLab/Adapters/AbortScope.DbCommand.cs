@@ -61,7 +61,8 @@ public sealed partial class AbortScope
         var name = "db " + (text.Length > 40 ? text[..40] + "…" : text).ReplaceLineEndings(" ");
         return RunAsync(name, async token =>
         {
-            await using var cancel = token.UnsafeRegister(_ => interrupt(command), null);
+            using var interrupter = new CommandInterrupter(command, interrupt, Timeline.TimeProvider);
+            await using var cancel = token.UnsafeRegister(static state => ((CommandInterrupter)state!).Start(), interrupter);
             try
             {
                 return await execute(command, token);

@@ -49,6 +49,9 @@ internal sealed class KestrelTestHost : IAsyncDisposable
             EnvironmentName = "Testing",
         });
         builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = protocols));
+
+        // No ambient appsettings.json (the lab's is copied next to the tests): a test configures what it needs.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddFakeLogging();
