@@ -1,0 +1,206 @@
+// AbortLab dashboard: seeds from api/requests, then follows api/stream (Server-Sent Events). EventSource resends
+// Last-Event-ID by itself when it reconnects, and the server replays what was missed, so no event is lost.
+(() => {
+  'use strict';
+
+  const MAX_TIMELINES = 2000;
+  const SHOWN_TRACES = 150;
+  const BUCKETS = [
+    { label: '<1 ms', max: 1 },
+    { label: '1–5', max: 5 },
+    { label: '5–20', max: 20 },
+    { label: '20–100', max: 100 },
+    { label: '100–500', max: 500 },
+    { label: '0.5–2 s', max: 2000 },
+    { label: '>2 s', max: Infinity },
+  ];
+  const HOP_ORDER = { edge: 0, app: 1, backend: 2 };
+
+  const timelines = new Map();
+  const hops = new Set();
+  let lastSequence = 0;
+  let renderQueued = false;
+
+  const $ = (id) => document.getElementById(id);
+  const tagFilter = $('tag-filter');
+  const hopFilter = $('hop-filter');
+
+  const params = new URLSearchParams(location.hash.slice(1));
+  tagFilter.value = params.get('tag') || '';
+  tagFilter.addEventListener('input', () => {
+    history.replaceState(null, '', tagFilter.value ? `#tag=${encodeURIComponent(tagFilter.value)}` : '#');
+    queueRender();
+  });
+  hopFilter.addEventListener('change', queueRender);
+
+  function remember(timeline) {
+    if (!timeline) return;
+    timelines.set(timeline.id, timeline);
+    if (!hops.has(timeline.hop)) {
+      hops.add(timeline.hop);
+      const option = document.createElement('option');
+      option.value = option.textContent = timeline.hop;
+      hopFilter.appendChild(option);
+    }
+    if (timelines.size > MAX_TIMELINES) {
+      timelines.delete(timelines.keys().next().value);
+    }
+  }
+
+  function setStatus(text, css) {
+    const status = $('stream-status');
+    status.textContent = text;
+    status.className = `status ${css}`;
+  }
+
+  function connect() {
+    const source = new EventSource(`api/stream?lastEventId=${lastSequence}`);
+    source.onopen = () => setStatus('live', 'live');
+    source.onerror = () => setStatus('reconnecting…', 'reconnecting');
+    const onEvent = (message) => {
+      const event = JSON.parse(message.data);
+      lastSequence = event.sequence;
+      remember(event.timeline);
+      queueRender();
+    };
+    for (const kind of ['requestStarted', 'requestAborted', 'workStarted', 'workEnded', 'requestCompleted', 'connectionClosed', 'zombieDetected']) {
+      source.addEventListener(kind, onEvent);
+    }
+  }
+
+  async function seed() {
+    try {
+      const response = await fetch('api/requests?limit=500');
+      const body = await response.json();
+      body.requests.slice().reverse().forEach(remember);
+      lastSequence = body.lastSequence;
+    } catch (error) {
+      setStatus('cannot read api/requests', 'reconnecting');
+    }
+    queueRender();
+    connect();
+  }
+
+  async function pollSockets() {
+    try {
+      const [connections, sockets] = await Promise.all([
+        fetch('api/connections').then((r) => r.json()),
+        fetch('api/sockets').then((r) => r.json()),
+      ]);
+      $('open-connections').textContent = connections.connections.length;
+      const closeWait = sockets.supported ? (sockets.totals.closeWait || 0) : 'n/a';
+      $('close-wait').textContent = closeWait;
+      $('close-wait').parentElement.classList.toggle('alert', closeWait > 0);
+    } catch (error) {
+      // The next poll tries again.
+    }
+  }
+
+  function queueRender() {
+    if (!renderQueued) {
+      renderQueued = true;
+      requestAnimationFrame(render);
+    }
+  }
+
+  const time = (iso) => (iso ? Date.parse(iso) + Number(iso.slice(23, 26)) / 1000 : null);
+
+  function render() {
+    renderQueued = false;
+    const tag = tagFilter.value.trim();
+    const hop = hopFilter.value;
+    const all = [...timelines.values()];
+    const shown = all.filter((t) => (!tag || (t.tag || '').includes(tag)) && (!hop || t.hop === hop));
+
+    $('count-requests').textContent = all.length;
+    $('count-aborted').textContent = all.filter((t) => t.abortReason).length;
+    const zombies = all.filter((t) => t.zombie).length;
+    $('count-zombies').textContent = zombies;
+    $('count-zombies').parentElement.classList.toggle('alert', zombies > 0);
+    $('last-sequence').textContent = lastSequence;
+    renderHistogram(all);
+
+    const traces = new Map();
+    for (const t of shown) {
+      if (!traces.has(t.traceId)) traces.set(t.traceId, []);
+      traces.get(t.traceId).push(t);
+    }
+    const ordered = [...traces.values()]
+      .map((requests) => requests.sort((a, b) => (HOP_ORDER[a.hop] ?? 9) - (HOP_ORDER[b.hop] ?? 9) || a.id - b.id))
+      .sort((a, b) => Math.max(...b.map((t) => Number(t.id))) - Math.max(...a.map((t) => Number(t.id))))
+      .slice(0, SHOWN_TRACES);
+
+    const container = $('traces');
+    container.replaceChildren(...ordered.map(renderTrace));
+  }
+
+  function renderHistogram(all) {
+    const counts = BUCKETS.map(() => 0);
+    for (const t of all) {
+      if (t.abortToWorkStoppedMs == null) continue;
+      counts[BUCKETS.findIndex((b) => t.abortToWorkStoppedMs < b.max)]++;
+    }
+    const max = Math.max(1, ...counts);
+    $('histogram').replaceChildren(...BUCKETS.map((bucket, i) => {
+      const element = document.createElement('div');
+      element.className = 'bucket';
+      element.innerHTML = `<span class="count">${counts[i]}</span><div class="bar" style="height:${(70 * counts[i]) / max}%"></div><span class="range">${bucket.label}</span>`;
+      return element;
+    }));
+  }
+
+  function renderTrace(requests) {
+    const start = Math.min(...requests.map((t) => time(t.startedAt)));
+    const now = Date.now();
+    const end = Math.max(...requests.flatMap((t) => [time(t.completedAt) ?? now, time(t.connectionClosedAt) ?? 0, ...t.work.map((w) => time(w.endedAt) ?? now)]));
+    const span = Math.max(end - start, 1);
+    const x = (ms) => `${(100 * (ms - start)) / span}%`;
+
+    const trace = document.createElement('div');
+    trace.className = 'trace';
+    trace.dataset.testid = 'trace';
+    trace.dataset.traceId = requests[0].traceId;
+    trace.classList.toggle('zombie', requests.some((t) => t.zombie));
+    const tag = requests.find((t) => t.tag)?.tag;
+    trace.innerHTML = `<div class="trace-head"><span>trace ${requests[0].traceId.slice(0, 12)}…</span>${tag ? `<span class="tag">tag ${escape(tag)}</span>` : ''}<span>${span.toFixed(1)} ms</span></div>`;
+
+    for (const t of requests) {
+      const row = document.createElement('div');
+      row.className = 'request';
+      row.dataset.testid = 'request-row';
+      row.dataset.requestId = t.id;
+      row.dataset.hop = t.hop;
+      row.dataset.tag = t.tag || '';
+      row.dataset.reason = t.abortReason || '';
+      row.classList.toggle('zombie', t.zombie);
+      const css = t.abortReason || (t.completedAt ? 'completed' : 'running');
+      const finished = time(t.completedAt) ?? now;
+      const ticks = [];
+      if (t.abortedAt) ticks.push(`<span class="tick abort" title="aborted: ${t.abortReason}" style="left:${x(time(t.abortedAt))}"></span>`);
+      for (const w of t.work) {
+        if (w.endedAt) ticks.push(`<span class="tick work" title="${escape(w.name)}: ${w.outcome}${w.error ? ` (${escape(w.error)})` : ''}" style="left:${x(time(w.endedAt))}"></span>`);
+      }
+      if (t.connectionClosedAt) ticks.push(`<span class="tick socket" title="socket closed" style="left:${x(time(t.connectionClosedAt))}"></span>`);
+      const facts = [
+        t.statusCode != null ? String(t.statusCode) : '…',
+        t.abortToWorkStoppedMs != null ? `work +${t.abortToWorkStoppedMs.toFixed(1)} ms` : (t.abortedAt ? 'work running' : ''),
+        t.abortToConnectionClosedMs != null ? `socket +${t.abortToConnectionClosedMs.toFixed(1)} ms` : '',
+      ].filter(Boolean).join(' · ');
+      row.innerHTML = `<span class="hop">${escape(t.hop)}</span>`
+        + `<span class="what" title="${escape(t.path)}">${escape(t.method)} ${escape(t.path)} <small>${escape(t.protocol)}</small></span>`
+        + `<div class="waterfall"><span class="bar-fill ${css}" style="left:${x(time(t.startedAt))};width:${Math.max(0.5, (100 * (finished - time(t.startedAt))) / span)}%"></span>${ticks.join('')}</div>`
+        + `<span class="facts">${facts}</span>`;
+      trace.appendChild(row);
+    }
+    return trace;
+  }
+
+  function escape(text) {
+    return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  }
+
+  seed();
+  pollSockets();
+  setInterval(pollSockets, 2000);
+  setInterval(queueRender, 1000);
+})();
