@@ -183,7 +183,13 @@ internal static class ScenarioEndpoints
             // About ten million rows a second here: a query that runs for roughly 'ms'.
             command.CommandText = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $n) SELECT count(*) FROM c";
             command.Parameters.AddWithValue("$n", Math.Max(1L, ms * 10_000L));
-            var count = await scope.ExecuteScalarAsync(command, static c => SQLitePCL.raw.sqlite3_interrupt(((SqliteConnection)c.Connection!).Handle));
+            // Microsoft.Data.Sqlite runs "async" calls synchronously: a long query would hold a thread-pool thread, and
+            // Kestrel delivers client aborts through the pool. The query gets a thread of its own.
+            var count = await Task.Factory.StartNew(
+                () => scope.ExecuteScalarAsync(command, static c => SQLitePCL.raw.sqlite3_interrupt(((SqliteConnection)c.Connection!).Handle)),
+                scope.Token,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap();
             return Results.Json(new { rows = count });
         });
 

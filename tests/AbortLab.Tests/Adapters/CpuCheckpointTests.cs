@@ -81,6 +81,17 @@ public sealed class CpuCheckpointTests
     }
 
     [Fact]
+    public async Task CpuBoundWork_RunsOffTheThreadPool_WhereKestrelDeliversAborts()
+    {
+        var scope = new AbortScopeFactory(new TimelineStore(10, 100), TimeProvider.System, new AbortLabMetrics(new TestMeterFactory()), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance)
+            .Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+
+        var onPoolThread = await scope.RunCpuBoundAsync("where", _ => Thread.CurrentThread.IsThreadPoolThread);
+
+        Assert.False(onPoolThread);
+    }
+
+    [Fact]
     public void Checkpoint_LooksAtTheTokenOncePerStride()
     {
         using var source = new CancellationTokenSource();
