@@ -27,7 +27,10 @@ internal static class ScenarioEndpoints
 
             var scope = context.GetAbortScope();
             context.Response.ContentType = "text/plain; charset=utf-8";
+
+            // StartAsync only freezes the headers; the flush sends them.
             await context.Response.StartAsync(scope.Token);
+            await context.Response.Body.FlushAsync(scope.Token);
             await scope.RunAsync("slow", token => Task.Delay(ms, token));
             await context.Response.WriteAsync("done\n", scope.Token);
             return Results.Empty;

@@ -107,6 +107,31 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         Assert.True(done.AbortToWorkStoppedMs > 1000);
     }
 
+    [Fact]
+    public async Task EdgeHttps_SpeaksHttp2_AndAbortsReachTheApp()
+    {
+        var tag = $"h2-{Guid.NewGuid():N}";
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var http = new HttpClient(handler) { BaseAddress = lab.Topology.EdgeHttps, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var cancel = new CancellationTokenSource();
+        var workStarted = WaitForAppWorkAsync(tag);
+
+        // Through YARP the response headers travel with the first body byte, so the request is still waiting for
+        // them: cancelling it makes HttpClient reset the HTTP/2 stream (RST_STREAM).
+        var call = http.GetAsync($"/lab/slow?ms=60000&abortlab-tag={tag}", HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        await workStarted;
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        var edge = await WaitForAsync(tag, "edge", t => t.CompletedAt is not null);
+        Assert.Equal("HTTP/2", edge.Protocol);
+        Assert.Equal(AbortReason.ClientDisconnected, edge.AbortReason);
+        Assert.Null(edge.ConnectionClosedAt);
+        var app = await WaitForAsync(tag, "app", t => t.CompletedAt is not null);
+        Assert.Equal(AbortReason.ClientDisconnected, app.AbortReason);
+    }
+
     [Theory]
     [InlineData("/lab/slow?ms=abc")]
     [InlineData("/lab/cpu?ms=-5")]
