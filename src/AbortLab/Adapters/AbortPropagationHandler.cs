@@ -29,17 +29,20 @@ internal sealed class AbortPropagationHandler : DelegatingHandler
             : null;
         var token = linked?.Token ?? scope.Token;
 
-        using var work = scope.Track($"http {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}");
+        // Ended by the response's content when its body ends, or here if no response comes.
+        var work = scope.Track($"http {request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}");
+        HttpResponseMessage response;
         try
         {
-            var response = await base.SendAsync(request, token);
-            work.Complete();
-            return response;
+            response = await base.SendAsync(request, token);
         }
         catch (Exception exception)
         {
             work.Fail(exception);
             throw;
         }
+
+        response.Content = new AbortPropagatingContent(response.Content, scope, work);
+        return response;
     }
 }

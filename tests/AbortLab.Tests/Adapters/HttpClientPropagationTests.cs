@@ -7,13 +7,26 @@ namespace AbortLab.Tests.Adapters;
 
 public sealed class HttpClientPropagationTests
 {
-    [Fact]
-    public async Task ClientAbortAtTheApp_StopsTheBackendsWork_ThroughACallMadeWithoutAToken()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClientAbortAtTheApp_StopsTheBackendsWork_ThroughACallMadeWithoutAToken(bool backendSendsHeadersFirst)
     {
         var backendStarted = new Signal<string>();
         await using var backend = await KestrelTestHost.StartAsync(app =>
         {
             app.UseAbortLab();
+            if (backendSendsHeadersFirst)
+            {
+                // The call's SendAsync then returns at once; the abort must reach the body read that follows.
+                app.Use(async (context, next) =>
+                {
+                    await context.Response.StartAsync();
+                    await context.Response.Body.FlushAsync();
+                    await next(context);
+                });
+            }
+
             app.MapWaitUntilAborted("/slow", backendStarted);
         });
 

@@ -47,7 +47,7 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         Assert.Equal(AbortReason.ClientDisconnected, app.AbortReason);
         Assert.Equal(499, app.StatusCode);
         Assert.All(app.Work, work => Assert.Equal(WorkOutcome.Canceled, work.Outcome));
-        Assert.False(app.Zombie);
+        Assert.False(app.Zombie, System.Text.Json.JsonSerializer.Serialize(app));
 
         if (throughEdge)
         {
