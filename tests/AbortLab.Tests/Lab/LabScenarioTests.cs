@@ -90,12 +90,14 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         Assert.Equal(WorkOutcome.Canceled, app.Work.Single().Outcome);
     }
 
-    [Fact]
-    public async Task IgnoreScenario_IsFlaggedAsAZombie_AndItsSocketIsStillClosed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task IgnoreScenario_IsFlaggedAsAZombie_AndItsSocketIsStillClosed(bool throughEdge)
     {
-        var tag = $"ignore-{Guid.NewGuid():N}";
+        var tag = $"ignore-{(throughEdge ? "edge" : "direct")}-{Guid.NewGuid():N}";
         var started = WaitForAppWorkAsync(tag);
-        using var client = await RawHttpConnection.ConnectAsync(lab.Topology.App.Port);
+        using var client = await RawHttpConnection.ConnectAsync((throughEdge ? lab.Topology.EdgeHttp : lab.Topology.App).Port);
         await client.SendAsync($"GET /lab/ignore?ms=2500&abortlab-tag={tag} HTTP/1.1\r\nHost: lab\r\n\r\n");
         await started;
         client.CloseWithFin();
