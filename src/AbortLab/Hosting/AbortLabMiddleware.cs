@@ -51,6 +51,11 @@ internal sealed partial class AbortLabMiddleware
             return _next(context);
         }
 
+        if (_scopes.IsDraining)
+        {
+            return RefuseWhileDraining(context);
+        }
+
         return InvokeCoreAsync(context);
     }
 
@@ -119,6 +124,21 @@ internal sealed partial class AbortLabMiddleware
 
             Complete(context, scope, options, timeoutLeftToOuterMiddleware);
         }
+    }
+
+    private Task RefuseWhileDraining(HttpContext context)
+    {
+        _scopes.CountRefused();
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.Headers.RetryAfter = ((long)_options.CurrentValue.Shutdown.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            response.Headers.Connection = "close";
+            context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
+
+        return Task.CompletedTask;
     }
 
     private void AnswerAbort(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, AbortLabOptions options, Exception exception)

@@ -88,6 +88,7 @@ public static class AbortLabServiceCollectionExtensions
         services.TryAddSingleton<BackgroundWorkQueue>();
         services.TryAddSingleton<IBackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownCoordinator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());
 
         return services.AddOptionsWithValidateOnStart<AbortLabOptions>()

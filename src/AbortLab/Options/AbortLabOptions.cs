@@ -114,6 +114,12 @@ public sealed class AbortLabOptions
     [ValidateObjectMembers]
     public BackgroundWorkOptions BackgroundWork { get; } = new();
 
+    /// <summary>
+    /// Gets the options of graceful shutdown.
+    /// </summary>
+    [ValidateObjectMembers]
+    public ShutdownOptions Shutdown { get; } = new();
+
     internal int StatusCodeFor(AbortReason reason) => reason switch
     {
         AbortReason.ClientDisconnected => ClientDisconnectedStatusCode,

@@ -99,6 +99,9 @@ public sealed partial class AbortScope
     /// <summary>An upgrade (WebSocket) request owns its connection: closing the connection would cut the session.</summary>
     internal bool IsUpgradeRequest { get; set; }
 
+    /// <summary>An SSE or WebSocket session: told first on shutdown, so it can say goodbye to its client.</summary>
+    internal bool IsStream { get; set; }
+
     /// <summary>The endpoint's display name, else method and path; read while the request still runs.</summary>
     internal string EndpointName
     {

@@ -19,7 +19,11 @@ internal sealed class AbortScopeFactory : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenRegistration _stoppingRegistration;
     private readonly ZombieWatchdog? _zombies;
+    private readonly IOptionsMonitor<AbortLabOptions>? _options;
     private volatile bool _stopping;
+    private volatile bool _draining;
+    private int _refusedWhileDraining;
+    private TaskCompletionSource? _idle;
 
     public AbortScopeFactory(
         TimelineStore store,
@@ -34,6 +38,7 @@ internal sealed class AbortScopeFactory : IDisposable
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger("AbortLab");
         _zombies = options is null ? null : new ZombieWatchdog(timeProvider, options, metrics, _logger);
+        _options = options;
         if (lifetime is not null)
         {
             _stoppingRegistration = lifetime.ApplicationStopping.UnsafeRegister(static state => ((AbortScopeFactory)state!).OnStopping(), this);
@@ -45,6 +50,47 @@ internal sealed class AbortScopeFactory : IDisposable
     public ICollection<AbortScope> LiveScopes => _liveScopes.Keys;
 
     public ILogger Logger => _logger;
+
+    public bool IsDraining => _draining;
+
+    public int RefusedWhileDraining => Volatile.Read(ref _refusedWhileDraining);
+
+    public void CountRefused() => Interlocked.Increment(ref _refusedWhileDraining);
+
+    public void BeginDrain()
+    {
+        lock (_liveScopes)
+        {
+            _draining = true;
+        }
+    }
+
+    /// <summary>Waits until no scope is live, up to <paramref name="timeout"/>, on the scopes' own releases.</summary>
+    public async Task WaitUntilIdleAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task idle;
+        lock (_liveScopes)
+        {
+            if (_liveScopes.IsEmpty)
+            {
+                return;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            idle = _idle.Task;
+        }
+
+        try
+        {
+            await idle.WaitAsync(timeout, _timeProvider, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
 
     public TimeProvider TimeProvider => _timeProvider;
 
@@ -67,6 +113,18 @@ internal sealed class AbortScopeFactory : IDisposable
         if (_liveScopes.TryRemove(scope, out _))
         {
             _metrics.ScopeEnded();
+        }
+
+        if (_draining)
+        {
+            lock (_liveScopes)
+            {
+                if (_liveScopes.IsEmpty && _idle is { } idle)
+                {
+                    _idle = null;
+                    idle.TrySetResult();
+                }
+            }
         }
     }
 
@@ -101,6 +159,13 @@ internal sealed class AbortScopeFactory : IDisposable
     private void OnStopping()
     {
         _stopping = true;
+
+        // With draining on, the ShutdownCoordinator decides who is aborted, and when.
+        if (_options?.CurrentValue.Shutdown.DrainEnabled == true)
+        {
+            return;
+        }
+
         var scopes = _liveScopes.Keys;
         AbortLabLog.ShutdownAbortingScopes(_logger, scopes.Count);
         foreach (var scope in scopes)

@@ -53,6 +53,7 @@ public sealed class ServerSentEventStream
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(loop);
         var scope = context.GetAbortScope();
+        scope.IsStream = true;
         var stream = new ServerSentEventStream(context, scope);
 
         var response = context.Response;

@@ -63,6 +63,7 @@ public sealed class WebSocketSession
             return;
         }
 
+        scope.IsStream = true;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var session = new WebSocketSession(socket, scope);
         try

@@ -40,6 +40,9 @@ internal static partial class AbortLabLog
     [LoggerMessage(12, LogLevel.Error, "Background work '{Name}' failed.", EventName = "BackgroundWorkFailed")]
     public static partial void BackgroundWorkFailed(ILogger logger, string name, Exception exception);
 
+    [LoggerMessage(13, LogLevel.Information, "Shutdown of {Hop}: {StreamsNotified} stream(s) told, {StreamsAcknowledged} acknowledged; {RequestsDrained} request(s) drained, {RequestsAborted} aborted, {ZombiesLeft} zombie(s) left; {RequestsRefused} new request(s) refused while draining.", EventName = "ShutdownReported")]
+    public static partial void ShutdownReported(ILogger logger, string hop, int streamsNotified, int streamsAcknowledged, int requestsDrained, int requestsAborted, int zombiesLeft, int requestsRefused);
+
     [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
     public static partial void ShutdownAbortingScopes(ILogger logger, int count);
 }

@@ -14,6 +14,9 @@ public interface IAbortTimelineStore
     /// <summary>Gets the sequence number of the newest event, or 0 before the first.</summary>
     long LastSequence { get; }
 
+    /// <summary>Gets the report of the newest graceful shutdown recorded here, if any.</summary>
+    ShutdownReport? LastShutdownReport { get; }
+
     /// <summary>
     /// Finds a timeline by its identifier.
     /// </summary>

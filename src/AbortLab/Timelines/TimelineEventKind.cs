@@ -25,4 +25,7 @@ public enum TimelineEventKind
 
     /// <summary>A request's work was still running well after its abort.</summary>
     ZombieDetected = 7,
+
+    /// <summary>A graceful shutdown ended; <see cref="IAbortTimelineStore.LastShutdownReport"/> holds its report.</summary>
+    ShutdownReported = 8,
 }

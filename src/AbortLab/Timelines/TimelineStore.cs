@@ -74,6 +74,14 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     public void ConnectionClosed(ConnectionTracker connection) => _openConnections.TryRemove(connection, out _);
 
+    public ShutdownReport? LastShutdownReport { get; private set; }
+
+    public void RecordShutdown(ShutdownReport report)
+    {
+        LastShutdownReport = report;
+        Append(new TimelineEvent(0, TimelineEventKind.ShutdownReported, report.CompletedAt, "shutdown", report.Hop));
+    }
+
     public LiveTimeline Add(TimeProvider timeProvider, AbortLabMetrics? metrics, in RequestDescription request)
     {
         LiveTimeline timeline;

@@ -59,6 +59,7 @@ internal sealed class KestrelTestHost : IAsyncDisposable
         builder.Services.AddAbortLab(options =>
         {
             options.HopName = "test";
+            options.Shutdown.DrainTimeout = TimeSpan.FromSeconds(2);
             configureOptions?.Invoke(options);
         });
         configureServices?.Invoke(builder.Services);
