@@ -43,6 +43,9 @@ internal static partial class AbortLabLog
     [LoggerMessage(13, LogLevel.Information, "Shutdown of {Hop}: {StreamsNotified} stream(s) told, {StreamsAcknowledged} acknowledged; {RequestsDrained} request(s) drained, {RequestsAborted} aborted, {ZombiesLeft} zombie(s) left; {RequestsRefused} new request(s) refused while draining.", EventName = "ShutdownReported")]
     public static partial void ShutdownReported(ILogger logger, string hop, int streamsNotified, int streamsAcknowledged, int requestsDrained, int requestsAborted, int zombiesLeft, int requestsRefused);
 
+    [LoggerMessage(14, LogLevel.Error, "The idempotency store failed for key {Key}: the request was refused with 503, not run.", EventName = "IdempotencyStoreFailed")]
+    public static partial void IdempotencyStoreFailed(ILogger logger, string key, Exception exception);
+
     [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
     public static partial void ShutdownAbortingScopes(ILogger logger, int count);
 }

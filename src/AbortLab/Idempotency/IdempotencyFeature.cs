@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http;
+
+namespace AbortLab;
+
+/// <summary>
+/// The idempotency state of one request. Once committed, the rest of the request produces the response that retries
+/// will get, so a client leaving must not cancel it: <c>HttpContext.RequestAborted</c> becomes a token of its own, with
+/// a deadline. The <see cref="AbortScope"/> still reports the abort.
+/// </summary>
+internal sealed class IdempotencyFeature(string key, HttpContext context) : IIdempotencyFeature, IDisposable
+{
+    private static readonly TimeSpan ResponseDeadline = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationToken _original = context.RequestAborted;
+    private CancellationTokenSource? _afterCommit;
+    private volatile bool _committed;
+
+    public string Key { get; } = key;
+
+    public bool IsCommitted => _committed;
+
+    public void MarkCommitted()
+    {
+        if (_committed)
+        {
+            return;
+        }
+
+        _committed = true;
+        _afterCommit = new CancellationTokenSource(ResponseDeadline);
+        context.RequestAborted = _afterCommit.Token;
+    }
+
+    public void Dispose()
+    {
+        if (_afterCommit is not null)
+        {
+            context.RequestAborted = _original;
+            _afterCommit.Dispose();
+        }
+    }
+}
