@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,6 +24,9 @@ internal sealed class LabTopology : IAsyncDisposable
     public const string BackendClient = "backend";
 
     private readonly List<WebApplication> _hosts = [];
+    private readonly SemaphoreSlim _restarting = new(1, 1);
+    private Func<int, WebApplication> _appFactory = null!;
+    private WebApplication? _app;
 
     private LabTopology(IAbortTimelineStore store)
     {
@@ -56,27 +60,10 @@ internal sealed class LabTopology : IAsyncDisposable
             backend.MapAbortLab();
             topology.Backend = await topology.StartAsync(backend, "backend", options.Backend.Port);
 
-            var databasePath = Path.Combine(options.DataDirectory ?? Path.GetTempPath(), "abortlab-lab.db");
-            var app = topology.Build(
-                "app",
-                configuration,
-                logging,
-                kestrel => kestrel.Listen(address, options.App.Port, l => l.Protocols = upstreamProtocols),
-                services =>
-                {
-                    services.AddSingleton<LabDataSet>();
-                    services.AddHttpClient(BackendClient, client =>
-                    {
-                        client.BaseAddress = topology.Backend;
-                        client.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
-                        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-                    }).AddAbortPropagation();
-                });
-            app.UseAbortLab();
-            app.UseWebSockets();
-            ScenarioEndpoints.MapScenarios(app, databasePath);
-            app.MapAbortLab();
+            topology._appFactory = port => topology.BuildApp(configuration, logging, address, port, upstreamProtocols, http2, options);
+            var app = topology._appFactory(options.App.Port);
             topology.App = await topology.StartAsync(app, "app", options.App.Port);
+            topology._app = app;
 
             var certificate = options.CertificatePath is null
                 ? SelfSignedCertificate.Create(TimeProvider.System)
@@ -117,6 +104,7 @@ internal sealed class LabTopology : IAsyncDisposable
             edge.UseRequestTimeouts();
             edge.UseWebSockets();
             LabPages.Map(edge);
+            edge.MapPost("/lab-admin/restart-app", async () => Results.Json(await topology.RestartAppAsync()));
             edge.MapAbortLab();
             edge.MapReverseProxy();
             await edge.StartAsync();
@@ -133,6 +121,33 @@ internal sealed class LabTopology : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the app hop gracefully (it drains: see AbortLab's graceful shutdown) and starts a new one on the same
+    /// port; the edge keeps forwarding to that address. Returns the old app's shutdown report.
+    /// </summary>
+    public async Task<ShutdownReport?> RestartAppAsync()
+    {
+        await _restarting.WaitAsync();
+        try
+        {
+            var old = _app!;
+            await old.StopAsync();
+            _hosts.Remove(old);
+            await old.DisposeAsync();
+            var report = Store.LastShutdownReport;
+
+            var fresh = _appFactory(App.Port);
+            await fresh.StartAsync();
+            _hosts.Insert(1, fresh);
+            _app = fresh;
+            return report;
+        }
+        finally
+        {
+            _restarting.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Front to back, so no hop loses the one behind it while it still forwards.
@@ -143,6 +158,36 @@ internal sealed class LabTopology : IAsyncDisposable
         }
 
         _hosts.Clear();
+    }
+
+    private WebApplication BuildApp(IConfiguration configuration, Action<ILoggingBuilder>? logging, IPAddress address, int port, HttpProtocols upstreamProtocols, bool http2, LabOptions options)
+    {
+        var databasePath = Path.Combine(options.DataDirectory ?? Path.GetTempPath(), "abortlab-lab.db");
+        var app = Build(
+            "app",
+            configuration,
+            logging,
+            kestrel => kestrel.Listen(address, port, l => l.Protocols = upstreamProtocols),
+            services =>
+            {
+                services.AddSingleton<LabDataSet>();
+                services.AddHttpClient(BackendClient, client =>
+                {
+                    client.BaseAddress = Backend;
+                    client.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+                    client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                }).AddAbortPropagation();
+                services.AddSingleton<IIdempotencyStore>(new SqliteIdempotencyStore(() => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}")));
+                services.AddIdempotency();
+            });
+        app.UseAbortLab();
+        app.UseRouting();
+        app.UseIdempotency();
+        app.UseWebSockets();
+        ScenarioEndpoints.MapScenarios(app, databasePath);
+        OrderEndpoints.Map(app, databasePath);
+        app.MapAbortLab();
+        return app;
     }
 
     private static IReadOnlyList<Uri> BoundAddresses(WebApplication host) =>

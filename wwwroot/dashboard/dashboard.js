@@ -66,6 +66,10 @@
     for (const kind of ['requestStarted', 'requestAborted', 'workStarted', 'workEnded', 'requestCompleted', 'connectionClosed', 'zombieDetected']) {
       source.addEventListener(kind, onEvent);
     }
+    source.addEventListener('shutdownReported', (message) => {
+      lastSequence = JSON.parse(message.data).sequence;
+      showShutdownReport();
+    });
   }
 
   async function seed() {
@@ -79,6 +83,17 @@
     }
     queueRender();
     connect();
+  }
+
+  async function showShutdownReport() {
+    const response = await fetch('api/shutdown');
+    if (!response.ok) return;
+    const r = await response.json();
+    const panel = $('shutdown-report');
+    panel.hidden = false;
+    panel.innerHTML = `<b>graceful shutdown of ${escape(r.hop)}</b> at ${escape(r.completedAt)}: `
+      + `${r.streamsNotified} stream(s) told, ${r.streamsAcknowledged} acknowledged · ${r.requestsDrained} request(s) drained, `
+      + `${r.requestsAborted} aborted, ${r.zombiesLeft} zombie(s) left · ${r.requestsRefused} refused while draining`;
   }
 
   async function pollSockets() {
@@ -200,6 +215,7 @@
   }
 
   seed();
+  showShutdownReport();
   pollSockets();
   setInterval(pollSockets, 2000);
   setInterval(queueRender, 1000);

@@ -63,6 +63,47 @@
     document.getElementById('log').prepend(entry);
   }
 
+  let lastKey = null;
+  const log = (text) => {
+    const entry = document.createElement('li');
+    entry.textContent = text;
+    document.getElementById('log').prepend(entry);
+  };
+  const refreshCount = async () => {
+    const response = await fetch('/lab/order/count');
+    document.getElementById('order-count').textContent = (await response.json()).count;
+  };
+  const order = async (key, { commitDelayMs = 0, abortAfter = 0 } = {}) => {
+    const controller = new AbortController();
+    if (abortAfter) setTimeout(() => controller.abort(), abortAfter);
+    try {
+      const response = await fetch(`/lab/order?commitDelayMs=${commitDelayMs}&abortlab-tag=order-${key}`, {
+        method: 'POST',
+        headers: { 'Idempotency-Key': `"${key}"`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ item: 'lab' }),
+        signal: controller.signal,
+      });
+      log(`order ${key}: ${response.status}${response.headers.get('Idempotency-Replayed') ? ' (replayed)' : ''} ${await response.text()}`);
+    } catch (error) {
+      log(`order ${key}: aborted in the browser (${error.name})`);
+    }
+    await refreshCount();
+  };
+  const newKey = () => `lab-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  document.querySelector('[data-testid=order-new]').addEventListener('click', () => order(lastKey = newKey()));
+  document.querySelector('[data-testid=order-retry]').addEventListener('click', () => lastKey && order(lastKey));
+  document.querySelector('[data-testid=order-abort]').addEventListener('click', async () => {
+    lastKey = newKey();
+    await order(lastKey, { commitDelayMs: 3000, abortAfter: 500 });
+    await order(lastKey, { commitDelayMs: 3000 });
+  });
+  document.querySelector('[data-testid=restart-app]').addEventListener('click', async () => {
+    log('restarting the app hop gracefully…');
+    const response = await fetch('/lab-admin/restart-app', { method: 'POST' });
+    log(`app hop restarted: ${await response.text()}`);
+  });
+  refreshCount();
+
   const body = document.getElementById('scenarios');
   for (const scenario of SCENARIOS) {
     const row = document.createElement('tr');

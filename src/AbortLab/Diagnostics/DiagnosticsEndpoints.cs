@@ -52,6 +52,10 @@ internal static class DiagnosticsEndpoints
         return Results.Json(new { connections }, DiagnosticsJson.Options);
     }
 
+    public static IResult GetShutdown(TimelineStore store) => store.LastShutdownReport is { } report
+        ? Results.Json(report, DiagnosticsJson.Options)
+        : Results.Problem(title: "No shutdown yet", detail: "No graceful shutdown has been recorded in this store.", statusCode: StatusCodes.Status404NotFound);
+
     public static IResult GetSockets()
     {
         var report = SocketTable.Read();

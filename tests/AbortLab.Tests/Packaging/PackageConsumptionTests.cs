@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -67,8 +66,8 @@ public sealed partial class PackageConsumptionTests(ITestOutputHelper output) : 
             """);
         await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(app, "out")], app);
 
-        using var server = Start("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", "http://127.0.0.1:0"], app, out var listening);
-        var address = new Uri(await listening.Task.WaitAsync(KestrelTestHost.WaitTimeout));
+        using var server = ChildProcess.Start("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", "http://127.0.0.1:0"], app, output, ListeningPattern());
+        var address = new Uri((await server.Matched.WaitAsync(KestrelTestHost.WaitTimeout)).Groups[1].Value);
         using var http = new HttpClient { BaseAddress = address };
         await using var events = await SseReader.OpenAsync(http, "/abortlab/api/stream", null);
 
@@ -118,64 +117,10 @@ public sealed partial class PackageConsumptionTests(ITestOutputHelper output) : 
 
     private async Task RunAsync(string file, string[] arguments, string workingDirectory)
     {
-        using var running = Start(file, arguments, workingDirectory, out _);
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        await running.Process.WaitForExitAsync(timeout.Token);
-        Assert.True(running.Process.ExitCode == 0, $"'{file} {string.Join(' ', arguments)}' exited with {running.Process.ExitCode}; see the test output.");
-    }
-
-    private RunningProcess Start(string file, string[] arguments, string workingDirectory, out TaskCompletionSource<string> listening)
-    {
-        var startInfo = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        startInfo.Environment["DOTNET_NOLOGO"] = "1";
-        var process = new Process { StartInfo = startInfo };
-        var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        listening = address;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            output.WriteLine(e.Data);
-            if (ListeningPattern().Match(e.Data) is { Success: true } match)
-            {
-                address.TrySetResult(match.Groups[1].Value);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                output.WriteLine(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new RunningProcess(process);
+        using var process = ChildProcess.Start(file, arguments, workingDirectory, output);
+        await process.RunToSuccessAsync(CommandTimeout);
     }
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningPattern();
-
-    /// <summary>A child process that is killed, with its tree, when the test is done with it.</summary>
-    private sealed class RunningProcess(Process process) : IDisposable
-    {
-        public Process Process { get; } = process;
-
-        public void Dispose()
-        {
-            AbortableProcess.KillTree(Process);
-            Process.WaitForExit();
-            Process.Dispose();
-        }
-    }
 }
