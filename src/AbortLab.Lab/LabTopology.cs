@@ -178,7 +178,7 @@ internal sealed class LabTopology : IAsyncDisposable
                     client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
                 }).AddAbortPropagation();
                 services.AddSingleton<IIdempotencyStore>(new SqliteIdempotencyStore(() => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}")));
-                services.AddIdempotency();
+                services.AddIdempotency(o => o.WaitForInFlight = TimeSpan.FromSeconds(5));
             });
         app.UseAbortLab();
         app.UseRouting();
