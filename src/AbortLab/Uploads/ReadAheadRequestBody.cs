@@ -7,7 +7,7 @@ namespace AbortLab;
 /// read-ahead starts (the app is not reading and the body is not finished); from then on a pump drains the server's
 /// body into a <see cref="BodySpool"/> and the app reads the same bytes, in the same order, from the spool.
 /// </summary>
-internal sealed class ReadAheadRequestBody : Stream
+internal sealed class ReadAheadRequestBody : ReadOnlyStream
 {
     private const int PumpBufferSize = 64 * 1024;
     private const string SynchronousReadDisallowed = "Synchronous operations are disallowed. Call ReadAsync or set AllowSynchronousIO to true instead.";
@@ -51,20 +51,6 @@ internal sealed class ReadAheadRequestBody : Stream
     }
 
     public long SpooledBytes => Volatile.Read(ref _spool)?.TotalWritten ?? 0;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>
     /// Starts draining the body into a spool, unless read-ahead is off, the app is reading right now, or the body is
@@ -161,16 +147,6 @@ internal sealed class ReadAheadRequestBody : Stream
             EndRead();
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>
     /// Stops the pump and deletes the spool. Called by the middleware when the request ends; disposing the stream
