@@ -122,7 +122,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
                 while (true)
                 {
                     await stream.SendAsync("tick", cancellationToken: token);
-                    await Task.Delay(200, token);
+                    await Task.Delay(200, token); // intentional: the stream's own tick, not a wait of the test
                 }
             }));
             app.MapGet("/short", async (HttpContext context) =>
