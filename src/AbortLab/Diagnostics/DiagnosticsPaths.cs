@@ -8,11 +8,12 @@ namespace AbortLab;
 /// </summary>
 internal sealed class DiagnosticsPaths
 {
+    private readonly object _gate = new();
     private volatile PathString[] _prefixes = [];
 
     public void Add(PathString prefix)
     {
-        lock (this)
+        lock (_gate)
         {
             _prefixes = [.. _prefixes, prefix];
         }
