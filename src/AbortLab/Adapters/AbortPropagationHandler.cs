@@ -5,9 +5,10 @@ namespace AbortLab;
 /// <summary>
 /// Links the current request's <see cref="AbortScope"/> into every outgoing request, even one sent with no token,
 /// records the call as tracked work on the caller's timeline, and passes the trace id on when no
-/// <see cref="Activity"/> does it already, so the next hop's timeline shares it.
+/// <see cref="Activity"/> does it already, so the next hop's timeline shares it. The request's tag travels on too, so
+/// one tag finds the request on every hop.
 /// </summary>
-internal sealed class AbortPropagationHandler : DelegatingHandler
+internal sealed class AbortPropagationHandler(string tagHeaderName) : DelegatingHandler
 {
     private const string TraceParentHeader = "traceparent";
 
@@ -22,6 +23,11 @@ internal sealed class AbortPropagationHandler : DelegatingHandler
         if (Activity.Current is null && !request.Headers.Contains(TraceParentHeader))
         {
             request.Headers.TryAddWithoutValidation(TraceParentHeader, $"00-{scope.Timeline.Request.TraceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        }
+
+        if (scope.Timeline.Request.Tag is { } tag && !request.Headers.Contains(tagHeaderName))
+        {
+            request.Headers.TryAddWithoutValidation(tagHeaderName, tag);
         }
 
         using var linked = cancellationToken.CanBeCanceled
