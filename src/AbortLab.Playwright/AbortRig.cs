@@ -1,0 +1,383 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace AbortLab.Playwright;
+
+/// <summary>
+/// Drives a real Chromium through Playwright: fires one request of a given <see cref="AbortKind"/> at an app that uses
+/// AbortLab, aborts it the way a browser does, and judges what the app's hops recorded through AbortLab's
+/// diagnostics API (<c>/abortlab/api/requests?tag=</c>).
+/// </summary>
+/// <remarks>
+/// Each abort gets a fresh browser context (its own profile and connections) and a blank page served by the rig
+/// itself on the app's origin, so the request under test is the only one the app sees from it.
+/// </remarks>
+public sealed class AbortRig : IAsyncDisposable
+{
+    private const string RigPagePath = "/__abortlab-rig";
+
+    /// <summary>The launch flags that work on a machine with no outside network, in a container running as root.</summary>
+    internal static readonly string[] LaunchFlags =
+    [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        // The rig's page is fulfilled by Playwright, not loaded from the app, so Chromium cannot tell it came from a
+        // loopback address and blocks its WebSockets to loopback as local network access
+        // (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS). A page the app served would not be blocked.
+        "--disable-features=LocalNetworkAccessChecks",
+    ];
+
+    private static readonly Lazy<string> RigPageHtml = new(() =>
+    {
+        using var stream = typeof(AbortRig).Assembly.GetManifestResourceStream("AbortLab.Playwright.RigPage.html")
+            ?? throw new InvalidOperationException("The rig page is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    private readonly AbortRigOptions _options;
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly DiagnosticsReader _diagnostics;
+    private readonly string? _executablePath;
+    private readonly TimeProvider _time = TimeProvider.System;
+
+    private AbortRig(AbortRigOptions options, IPlaywright playwright, IBrowser browser, string? executablePath)
+    {
+        _options = options;
+        _playwright = playwright;
+        _browser = browser;
+        _executablePath = executablePath;
+        _diagnostics = new DiagnosticsReader(options);
+    }
+
+    /// <summary>Gets the Chromium executable in use, or <see langword="null"/> for Playwright's own installed browser.</summary>
+    public string? ExecutablePath => _executablePath;
+
+    /// <summary>Gets the browser's version.</summary>
+    public string BrowserVersion => _browser.Version;
+
+    /// <summary>
+    /// Finds a Chromium (see <see cref="AbortRigOptions.ExecutablePath"/>) and launches it.
+    /// </summary>
+    /// <param name="options">Where the app is and how long to wait.</param>
+    /// <returns>The running rig; dispose it to close the browser.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="BrowserNotFoundException">No Chromium was found.</exception>
+    public static async Task<AbortRig> LaunchAsync(AbortRigOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        try
+        {
+            var executable = FindChromium(options, playwright);
+            var browser = await LaunchBrowserAsync(playwright, options, executable, marker: null);
+            return new AbortRig(options, playwright, browser, executable);
+        }
+        catch
+        {
+            playwright.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Fires one request, aborts it as <see cref="AbortRequest.Kind"/> says, and judges the server's records.
+    /// </summary>
+    /// <param name="request">What to fire.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The verdict; <see cref="AbortVerdict.Passed"/> tells whether the server did what the kind demands.</returns>
+    public async Task<AbortVerdict> FireAsync(AbortRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var tag = request.Tag ?? $"rig-{request.Kind}-{Guid.NewGuid().ToString("N")[..12]}";
+        var url = WithTag(new Uri(_options.BaseAddress!, request.Path), tag);
+        var verdict = new AbortVerdict(request, tag, url, AbortKinds.Expectation(request.Kind));
+        var deadline = request.Deadline ?? _options.Deadline;
+
+        var marker = request.Kind == AbortKind.BrowserKilled ? Guid.NewGuid().ToString("N") : null;
+        var browser = marker is null ? _browser : await LaunchBrowserAsync(_playwright, _options, _executablePath, marker);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = _options.IgnoreHttpsErrors });
+        var tracing = _options.ArtifactsDirectory is not null && AbortKinds.CanTrace(request.Kind);
+        IPage? page = null;
+        try
+        {
+            if (tracing)
+            {
+                await context.Tracing.StartAsync(new TracingStartOptions { Screenshots = true, Snapshots = true, Title = tag });
+            }
+
+            page = await context.NewPageAsync();
+            await OpenRigPageAsync(page);
+            if (AbortKinds.IsUpload(request.Kind))
+            {
+                await ThrottleUploadsAsync(context, page);
+            }
+
+            if (request.Kind == AbortKind.RouteAbort)
+            {
+                await page.RouteAsync(url.ToString(), route => route.AbortAsync());
+            }
+
+            await page.EvaluateAsync(
+                "([kind, url, options]) => abortLabRig.start(kind, url, options)",
+                new object[] { AbortKinds.PageFunction(request.Kind), url.ToString(), PageOptions() });
+
+            if (request.Kind == AbortKind.RouteAbort)
+            {
+                await WaitForPageAsync(page, "abortLabRig.state.settled");
+                await ReadBrowserStateAsync(page, verdict);
+                await Task.Delay(_options.QuietPeriod, cancellationToken);
+                verdict.Timelines = await _diagnostics.GetTimelinesAsync(tag, cancellationToken);
+                VerdictJudge.Judge(verdict, request, _options.QuietPeriod, openConnections: null);
+                return verdict;
+            }
+
+            if (AbortKinds.AbortsByItself(request.Kind))
+            {
+                await WaitForPageAsync(page, "abortLabRig.state.abortedAt !== null || abortLabRig.state.settled");
+            }
+            else
+            {
+                await WaitForWorkAsync(tag, request, cancellationToken);
+                await page.EvaluateAsync("() => abortLabRig.trigger()");
+            }
+
+            await ReadBrowserStateAsync(page, verdict);
+            if (verdict.BrowserAbortedAt is null)
+            {
+                verdict.Fail($"the browser never reached the point of the abort: {verdict.BrowserState}.");
+            }
+
+            switch (request.Kind)
+            {
+                case AbortKind.NavigationAway:
+                case AbortKind.KeepaliveFetch:
+                    await page.GotoAsync("about:blank");
+                    break;
+                case AbortKind.PageClose:
+                    await page.CloseAsync();
+                    break;
+                case AbortKind.ContextClose:
+                    await context.CloseAsync();
+                    break;
+                case AbortKind.BrowserKilled:
+                    BrowserProcesses.KillAll(marker!);
+                    break;
+            }
+
+            var timelines = await WaitForRecordsAsync(tag, request, verdict.BrowserAbortedAt ?? _time.GetUtcNow(), deadline, cancellationToken);
+            verdict.Timelines = timelines;
+            var open = timelines.Count > 0 && VerdictJudge.IsHttp2(timelines[0]) ? await _diagnostics.GetOpenConnectionIdsAsync(cancellationToken) : null;
+            VerdictJudge.Judge(verdict, request, deadline, open);
+            return verdict;
+        }
+        catch (Exception exception) when (exception is AbortRigException or PlaywrightException or TimeoutException)
+        {
+            verdict.Fail(exception.Message);
+            return verdict;
+        }
+        finally
+        {
+            await KeepArtifactsAsync(verdict, context, page, tracing);
+            await CloseQuietlyAsync(context, browser == _browser ? null : browser);
+        }
+    }
+
+    /// <summary>A fresh context of the rig's browser, for tests that drive a page themselves (the dashboard's).</summary>
+    internal Task<IBrowserContext> NewContextAsync() =>
+        _browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = _options.IgnoreHttpsErrors });
+
+    /// <summary>Closes the browser and Playwright's driver.</summary>
+    /// <returns>A task that completes when both are gone.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        _diagnostics.Dispose();
+        await _browser.CloseAsync();
+        _playwright.Dispose();
+    }
+
+    private static string? FindChromium(AbortRigOptions options, IPlaywright playwright)
+    {
+        string? playwrightExecutable;
+        try
+        {
+            playwrightExecutable = playwright.Chromium.ExecutablePath;
+        }
+        catch (PlaywrightException)
+        {
+            playwrightExecutable = null;
+        }
+
+        return ChromiumLocator.Find(options.ExecutablePath, playwrightExecutable, Environment.GetEnvironmentVariable, File.Exists);
+    }
+
+    private static Task<IBrowser> LaunchBrowserAsync(IPlaywright playwright, AbortRigOptions options, string? executable, string? marker) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = executable,
+            Headless = options.Headless,
+            // The marker is a switch Chromium ignores; it lets the rig find this browser's processes to kill them.
+            Args = marker is null ? LaunchFlags : [.. LaunchFlags, $"--abortlab-rig={marker}"],
+        });
+
+    private Uri WithTag(Uri url, string tag)
+    {
+        var builder = new UriBuilder(url);
+        var parameter = $"{Uri.EscapeDataString(_options.TagQueryParameter)}={Uri.EscapeDataString(tag)}";
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : $"{builder.Query.TrimStart('?')}&{parameter}";
+        return builder.Uri;
+    }
+
+    private Dictionary<string, object> PageOptions() => new()
+    {
+        ["timeoutMs"] = _options.SignalTimeout.TotalMilliseconds,
+        ["uploadBytes"] = _options.UploadBytes,
+        ["abortAtBytes"] = _options.UploadBytes / 4,
+    };
+
+    // The page is served by the rig, not the app, and the route is removed before the request under test: Playwright
+    // intercepts nothing while it runs.
+    private async Task OpenRigPageAsync(IPage page)
+    {
+        var rigPage = new Uri(_options.BaseAddress!, RigPagePath).ToString();
+        await page.RouteAsync(rigPage, route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html; charset=utf-8", Body = RigPageHtml.Value }));
+        await page.GotoAsync(rigPage);
+        await page.UnrouteAsync(rigPage);
+    }
+
+    private async Task ThrottleUploadsAsync(IBrowserContext context, IPage page)
+    {
+        var session = await context.NewCDPSessionAsync(page);
+        await session.SendAsync("Network.enable");
+        await session.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
+        {
+            ["offline"] = false,
+            ["latency"] = 0,
+            ["downloadThroughput"] = -1,
+            ["uploadThroughput"] = _options.UploadBytesPerSecond,
+        });
+    }
+
+    private Task WaitForPageAsync(IPage page, string condition) =>
+        page.WaitForFunctionAsync($"() => {condition}", null, new PageWaitForFunctionOptions { Timeout = (float)_options.StartTimeout.TotalMilliseconds, PollingInterval = 5 });
+
+    private static async Task ReadBrowserStateAsync(IPage page, AbortVerdict verdict)
+    {
+        var state = await page.EvaluateAsync<JsonElement>("() => abortLabRig.state");
+        if (state.GetProperty("abortedAt") is { ValueKind: JsonValueKind.Number } abortedAt)
+        {
+            verdict.BrowserAbortedAt = DateTimeOffset.UnixEpoch.AddTicks((long)(abortedAt.GetDouble() * TimeSpan.TicksPerMillisecond));
+        }
+
+        var detail = state.GetProperty("detail") is { ValueKind: JsonValueKind.String } d ? d.GetString() : null;
+        var error = state.GetProperty("error") is { ValueKind: JsonValueKind.String } e ? e.GetString() : null;
+        var result = state.GetProperty("result") is { ValueKind: not JsonValueKind.Null } r ? r.ToString() : null;
+        verdict.BrowserState = string.Join(", ", new[] { detail, error is null ? null : $"error {error}", result is null ? null : $"result {result}" }.Where(s => s is not null));
+        if (state.GetProperty("precondition") is { ValueKind: JsonValueKind.False })
+        {
+            verdict.Fail($"the browser did not abort at the point {verdict.Kind} names: {detail}. Choose an endpoint that fits the kind.");
+        }
+
+        if (verdict.Expectation == AbortExpectation.NeverReached && error is null)
+        {
+            verdict.Fail($"the browser got an answer ({result}) though the route was to abort the request.");
+        }
+    }
+
+    private async Task WaitForWorkAsync(string tag, AbortRequest request, CancellationToken cancellationToken)
+    {
+        var until = _time.GetUtcNow() + _options.StartTimeout;
+        IReadOnlyList<RequestTimeline> timelines;
+        do
+        {
+            timelines = await _diagnostics.GetTimelinesAsync(tag, cancellationToken);
+            if (VerdictJudge.WorkStarted(timelines, request.ExpectedHops))
+            {
+                return;
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+        while (_time.GetUtcNow() < until);
+
+        var seen = timelines.Count == 0 ? "nothing" : string.Join(", ", timelines.Select(t => $"hop '{t.Hop}' with {t.Work.Count} tracked work"));
+        throw new AbortRigException(
+            $"the server's work for '{tag}' did not start within {_options.StartTimeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s "
+            + $"(expected on {(request.ExpectedHops.Count == 0 ? "any hop" : string.Join(", ", request.ExpectedHops))}; recorded: {seen}).");
+    }
+
+    private async Task<IReadOnlyList<RequestTimeline>> WaitForRecordsAsync(string tag, AbortRequest request, DateTimeOffset abortedAt, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RequestTimeline> timelines;
+        for (; ;)
+        {
+            timelines = VerdictJudge.Order(await _diagnostics.GetTimelinesAsync(tag, cancellationToken), request.ExpectedHops);
+            if (VerdictJudge.IsSettled(request.Kind, timelines, request.ExpectedHops) || _time.GetUtcNow() > abortedAt + deadline)
+            {
+                return timelines;
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    private async Task KeepArtifactsAsync(AbortVerdict verdict, IBrowserContext context, IPage? page, bool tracing)
+    {
+        if (_options.ArtifactsDirectory is not { } directory)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!verdict.Passed)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            if (!verdict.Passed && page is { IsClosed: false })
+            {
+                var screenshot = Path.GetFullPath(Path.Combine(directory, $"{verdict.Tag}.png"));
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
+                verdict.AddArtifact(screenshot);
+            }
+
+            if (tracing)
+            {
+                var trace = verdict.Passed ? null : Path.GetFullPath(Path.Combine(directory, $"{verdict.Tag}.trace.zip"));
+                await context.Tracing.StopAsync(new TracingStopOptions { Path = trace });
+                if (trace is not null)
+                {
+                    verdict.AddArtifact(trace);
+                }
+            }
+        }
+        catch (PlaywrightException exception)
+        {
+            verdict.Fail($"could not keep the artifacts: {exception.Message}");
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IBrowserContext context, IBrowser? ownBrowser)
+    {
+        try
+        {
+            await context.CloseAsync();
+            if (ownBrowser is not null)
+            {
+                await ownBrowser.CloseAsync();
+            }
+        }
+        catch (PlaywrightException)
+        {
+            // Already gone: closed or killed by the abort itself.
+        }
+    }
+}

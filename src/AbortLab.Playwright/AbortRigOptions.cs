@@ -1,0 +1,139 @@
+namespace AbortLab.Playwright;
+
+/// <summary>
+/// Options of an <see cref="AbortRig"/>: where the app is, where its AbortLab records are read, and how long to wait.
+/// </summary>
+public sealed class AbortRigOptions
+{
+    /// <summary>
+    /// Gets or sets the app's base address: the browser's page gets this origin, and request paths are relative to it.
+    /// </summary>
+    public Uri? BaseAddress { get; set; }
+
+    /// <summary>
+    /// Gets the addresses whose AbortLab diagnostics API (<c>MapAbortLab</c>) the verdict reads. With several hops on
+    /// several hosts, name each; timelines are merged by id.
+    /// </summary>
+    /// <value>Defaults to empty: the <see cref="BaseAddress"/> only.</value>
+    public IList<Uri> DiagnosticsAddresses { get; } = [];
+
+    /// <summary>Gets or sets the prefix the app gave <c>MapAbortLab</c>.</summary>
+    /// <value>Defaults to <c>/abortlab</c>.</value>
+    public string DiagnosticsPrefix { get; set; } = "/abortlab";
+
+    /// <summary>Gets or sets the query parameter that tags a request (AbortLab's <c>TagQueryParameter</c>).</summary>
+    /// <value>Defaults to <c>abortlab-tag</c>.</value>
+    public string TagQueryParameter { get; set; } = "abortlab-tag";
+
+    /// <summary>
+    /// Gets or sets the Chromium executable. When empty the rig looks for Playwright's own installed Chromium, then
+    /// the <c>ABORTLAB_CHROMIUM</c> environment variable, then <c>/usr/bin/chromium</c>.
+    /// </summary>
+    public string? ExecutablePath { get; set; }
+
+    /// <summary>Gets or sets a value that tells whether Chromium runs headless.</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool Headless { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value that tells whether the browser and the diagnostics reader accept any TLS certificate,
+    /// such as the lab's self-signed one.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool IgnoreHttpsErrors { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long the rig waits for the request to reach the point where it is aborted: the server's work
+    /// started on every expected hop, or the browser saw the headers, the first chunk or the first event.
+    /// </summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets how long after the browser's abort the server has to record it: the abort, the end of every
+    /// piece of work and, on HTTP/1.1, the closed socket. Chromium may drain a cancelled response on a reusable
+    /// HTTP/1.1 connection for about 5 seconds before it closes the socket, so keep this well above that.
+    /// </summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets how long the rig watches for a request that must never reach the server
+    /// (<see cref="AbortKind.RouteAbort"/>) after the browser failed it.
+    /// </summary>
+    /// <value>Defaults to 1 second.</value>
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the delay given to <c>AbortSignal.timeout()</c> (<see cref="AbortKind.AbortSignalTimeout"/>).</summary>
+    /// <value>Defaults to 1 second.</value>
+    public TimeSpan SignalTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the size of the body of the upload kinds.</summary>
+    /// <value>Defaults to 20 MiB.</value>
+    public int UploadBytes { get; set; } = 20 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the browser's upload throughput during the upload kinds (Chromium's network emulation), so that
+    /// an upload over loopback is still in flight when it is aborted.
+    /// </summary>
+    /// <value>Defaults to 8 MiB per second.</value>
+    public int UploadBytesPerSecond { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the folder that receives a Playwright trace and a screenshot of every failed verdict.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: nothing is kept.</value>
+    public string? ArtifactsDirectory { get; set; }
+
+    internal IReadOnlyList<Uri> EffectiveDiagnosticsAddresses => DiagnosticsAddresses.Count > 0 ? [.. DiagnosticsAddresses] : [BaseAddress!];
+
+    internal void Validate()
+    {
+        var problems = new List<string>();
+        if (BaseAddress is null || !BaseAddress.IsAbsoluteUri || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps))
+        {
+            problems.Add($"{nameof(BaseAddress)} must be an absolute http or https address (was '{BaseAddress}').");
+        }
+
+        foreach (var address in DiagnosticsAddresses)
+        {
+            if (address is null || !address.IsAbsoluteUri)
+            {
+                problems.Add($"{nameof(DiagnosticsAddresses)} must hold absolute addresses (was '{address}').");
+            }
+        }
+
+        if (string.IsNullOrEmpty(DiagnosticsPrefix) || DiagnosticsPrefix[0] != '/')
+        {
+            problems.Add($"{nameof(DiagnosticsPrefix)} must start with '/' (was '{DiagnosticsPrefix}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(TagQueryParameter))
+        {
+            problems.Add($"{nameof(TagQueryParameter)} must not be empty.");
+        }
+
+        foreach (var (name, value) in new[] { (nameof(StartTimeout), StartTimeout), (nameof(Deadline), Deadline), (nameof(QuietPeriod), QuietPeriod), (nameof(SignalTimeout), SignalTimeout) })
+        {
+            if (value <= TimeSpan.Zero || value > TimeSpan.FromMinutes(10))
+            {
+                problems.Add($"{name} must be above zero and at most 10 minutes (was {value}).");
+            }
+        }
+
+        if (UploadBytes is < 1024 or > 1024 * 1024 * 1024)
+        {
+            problems.Add($"{nameof(UploadBytes)} must be from 1 KiB to 1 GiB (was {UploadBytes}).");
+        }
+
+        if (UploadBytesPerSecond < 1024)
+        {
+            problems.Add($"{nameof(UploadBytesPerSecond)} must be at least 1 KiB per second (was {UploadBytesPerSecond}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {nameof(AbortRigOptions)}: {string.Join(" ", problems)}");
+        }
+    }
+}
