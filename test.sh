@@ -14,7 +14,7 @@ fi
 # A browser for the Playwright tests: Playwright's own, else $ABORTLAB_CHROMIUM, else the system's Chromium.
 has_browser() {
   [ -n "${ABORTLAB_CHROMIUM:-}" ] && [ -x "${ABORTLAB_CHROMIUM}" ] && return 0
-  ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-*/chrome-linux/chrome >/dev/null 2>&1 && return 0
+  ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-*/chrome-linux*/chrome >/dev/null 2>&1 && return 0
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]
 }
 
