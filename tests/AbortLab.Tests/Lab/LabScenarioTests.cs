@@ -60,6 +60,7 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         {
             var backend = await lab.Topology.Store.WaitForTimelineAsync(t => t.Hop == "backend" && t.TraceId == app.TraceId && t.CompletedAt is not null, KestrelTestHost.WaitTimeout);
             Assert.Equal(AbortReason.ClientDisconnected, backend.AbortReason);
+            Assert.Equal(tag, backend.Tag);
         }
 
         // What the dashboard and the rig read: the HTTP API of the edge.
