@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace AbortLab.Bench;
+
+/// <summary>
+/// Where a server notes the moment its abort token fired for request <c>id</c>, on <see cref="Stopwatch"/>'s clock
+/// (CLOCK_MONOTONIC on Linux, the clock Node's <c>process.hrtime</c> reads too).
+/// </summary>
+internal sealed class FireRecorder
+{
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<long>> _fired = new();
+
+    public void Fired(int id) => Fired(id, Stopwatch.GetTimestamp());
+
+    public void Fired(int id, long timestamp) => Slot(id).TrySetResult(timestamp);
+
+    /// <summary>The timestamp at which the token for <paramref name="id"/> fired, or null if it did not within the timeout.</summary>
+    public async Task<long?> WaitAsync(int id, TimeSpan timeout)
+    {
+        try
+        {
+            return await Slot(id).Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            _fired.TryRemove(id, out _);
+        }
+    }
+
+    private TaskCompletionSource<long> Slot(int id) => _fired.GetOrAdd(id, static _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+}

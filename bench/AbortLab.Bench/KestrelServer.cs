@@ -1,0 +1,97 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AbortLab.Bench;
+
+/// <summary>
+/// A Kestrel app on a free loopback port with the benchmark endpoints: <c>/hold/{id}</c> (one byte, then wait for the
+/// abort, noting when the token fired), <c>/small</c> (a tiny answer, for throughput) and <c>/upload/{id}</c> (never
+/// reads its body).
+/// </summary>
+internal sealed class KestrelServer : IAsyncDisposable
+{
+    private static readonly byte[] OneByte = "x"u8.ToArray();
+
+    private readonly WebApplication _app;
+
+    private KestrelServer(WebApplication app, ServerVariant variant)
+    {
+        _app = app;
+        Variant = variant;
+        Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+    }
+
+    public ServerVariant Variant { get; }
+
+    public int Port { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<KestrelServer> StartAsync(ServerVariant variant, FireRecorder recorder, HttpProtocols protocols = HttpProtocols.Http1)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = protocols));
+        if (variant != ServerVariant.Bare)
+        {
+            builder.Services.AddAbortLab(o => o.HopName = "bench");
+        }
+
+        var app = builder.Build();
+        if (variant != ServerVariant.Bare)
+        {
+            app.UseAbortLab();
+        }
+
+        var abortLab = variant != ServerVariant.Bare;
+        app.MapGet("/small", () => "hello");
+        app.MapGet("/hold/{id:int}", async (int id, HttpContext context) =>
+        {
+            var token = abortLab ? context.GetAbortScope().Token : context.RequestAborted;
+            using var registration = token.Register(() => recorder.Fired(id));
+            // Asks a buffering proxy (nginx, by default) to pass the first byte on at once; others ignore it.
+            context.Response.Headers["X-Accel-Buffering"] = "no";
+            await context.Response.Body.WriteAsync(OneByte, token);
+            await context.Response.Body.FlushAsync(token);
+            await WaitForAbortAsync(token);
+        });
+        app.MapPost("/upload/{id:int}", async (int id, HttpContext context) =>
+        {
+            var token = abortLab ? context.GetAbortScope().Token : context.RequestAborted;
+            using var registration = token.Register(() => recorder.Fired(id));
+            await WaitForAbortAsync(token);
+        });
+        if (variant == ServerVariant.AbortLabWithDiagnostics)
+        {
+            app.MapAbortLab();
+        }
+
+        await app.StartAsync();
+        return new KestrelServer(app, variant);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(stop.Token);
+        await _app.DisposeAsync();
+    }
+
+    private static async Task WaitForAbortAsync(CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AbortLab.Bench;
+
+/// <summary>
+/// A raw-socket client (no HttpClient, no pooling): sends one request, waits for the first response byte, then leaves
+/// with a FIN or an RST and returns the moment it did.
+/// </summary>
+internal sealed class RawAbortClient : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+
+    public static async Task<RawAbortClient> ConnectAsync(int port, CancellationToken cancellationToken)
+    {
+        var client = new RawAbortClient();
+        try
+        {
+            await client._socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public ValueTask<int> SendAsync(string text, CancellationToken cancellationToken) =>
+        _socket.SendAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None, cancellationToken);
+
+    public ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
+
+    /// <summary>Waits for the first response bytes; false when none came in time.</summary>
+    public async Task<bool> WaitForFirstByteAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var buffer = new byte[8192];
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token) > 0;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Leaves: FIN (shutdown of the send side; the socket stays open) or RST (SO_LINGER 0, then close).</summary>
+    public long Leave(bool reset)
+    {
+        if (reset)
+        {
+            _socket.LingerState = new LingerOption(true, 0);
+            var at = Clock.Now;
+            _socket.Close();
+            return at;
+        }
+
+        var now = Clock.Now;
+        _socket.Shutdown(SocketShutdown.Send);
+        return now;
+    }
+
+    /// <summary>What went wrong in samples counted as missed, for the report.</summary>
+    public static System.Collections.Concurrent.ConcurrentBag<string> Errors { get; } = [];
+
+    public void Dispose() => _socket.Dispose();
+
+    /// <summary>One full abort: request, first byte, leave; then wait for the server's record of it.</summary>
+    public static async Task<double?> MeasureAsync(int port, string pathAndQuery, int id, bool reset, FireRecorder recorder, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        RawAbortClient client;
+        try
+        {
+            client = await ConnectAsync(port, cancellationToken);
+            await client.SendAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: bench\r\n\r\n", cancellationToken);
+            if (!await client.WaitForFirstByteAsync(timeout))
+            {
+                Errors.Add($"{pathAndQuery}: no first byte within {timeout.TotalSeconds:0} s");
+                client.Dispose();
+                return null;
+            }
+        }
+        catch (SocketException exception)
+        {
+            // Counted as missed: the server (or proxy) refused or reset the request before answering.
+            Errors.Add($"{pathAndQuery}: {exception.SocketErrorCode} before the first byte");
+            return null;
+        }
+
+        using var owned = client;
+
+        var left = client.Leave(reset);
+        var fired = await recorder.WaitAsync(id, timeout);
+        return fired is { } at ? Clock.Ms(left, at) : null;
+    }
+}
