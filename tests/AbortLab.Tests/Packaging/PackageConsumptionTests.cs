@@ -10,6 +10,7 @@ namespace AbortLab.Tests.Packaging;
 /// Packs AbortLab and AbortLab.Yarp, then builds and runs a fresh minimal app outside the repository that takes them
 /// from a local folder, as a user would, and checks that a client abort shows up in its diagnostics API.
 /// </summary>
+[Collection(ReleaseBuildCollection.Name)]
 public sealed partial class PackageConsumptionTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(4);

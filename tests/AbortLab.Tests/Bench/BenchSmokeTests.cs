@@ -1,0 +1,51 @@
+using System.Text.Json;
+using AbortLab.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace AbortLab.Tests.Bench;
+
+/// <summary>
+/// The benchmark's quick mode, run as a user would (<c>dotnet run -c Release --project bench/AbortLab.Bench -- --quick</c>):
+/// it must finish and write its report. No threshold is asserted here: speed targets live in the report.
+/// </summary>
+[Collection(ReleaseBuildCollection.Name)]
+public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _results = Directory.CreateTempSubdirectory("abortlab-bench-smoke-").FullName;
+
+    [Fact]
+    public async Task QuickRun_WritesTheReportWithEveryScenario()
+    {
+        var repository = RepositoryRoot();
+        using (var run = ChildProcess.Start("dotnet", ["run", "-c", "Release", "--project", Path.Combine(repository, "bench", "AbortLab.Bench"), "--", "--quick", "--output", _results], repository, output))
+        {
+            await run.RunToSuccessAsync(TimeSpan.FromMinutes(6));
+        }
+
+        var markdown = await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.md"));
+        foreach (var section in new[] { "## Targets", "## 1. Detection latency", "## 2. Through a hop", "## 3. Detection under load", "## 4. Overhead", "## 4b. Per-request cost", "## 5. Abort storm", "## 6. Stalled upload" })
+        {
+            Assert.Contains(section, markdown, StringComparison.Ordinal);
+        }
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.json")));
+        Assert.Equal(7, json.RootElement.GetProperty("scenarios").GetArrayLength());
+        Assert.Equal(6, json.RootElement.GetProperty("targets").GetArrayLength());
+        Assert.Single(Directory.GetFiles(_results, "report-*-quick.md"));
+    }
+
+    public void Dispose() => Directory.Delete(_results, recursive: true);
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AbortLab.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("AbortLab.sln not found above the test's folder.");
+    }
+}
