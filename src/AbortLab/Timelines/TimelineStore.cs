@@ -11,7 +11,8 @@ internal sealed class TimelineStore : IAbortTimelineStore
 {
     private const int ReadBatchSize = 256;
 
-    private readonly object _timelineGate = new();
+    // Timelines are added without a lock (every request adds one, so a shared lock was contended): the id comes from
+    // an atomic increment and the slot takes the newest timeline by compare-exchange. Readers check each slot's id.
     private readonly LiveTimeline?[] _timelines;
     private long _lastTimelineId;
 
@@ -36,13 +37,7 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     public int Count
     {
-        get
-        {
-            lock (_timelineGate)
-            {
-                return (int)Math.Min(_lastTimelineId, _timelines.Length);
-            }
-        }
+        get => (int)Math.Min(Interlocked.Read(ref _lastTimelineId), _timelines.Length);
     }
 
     public int EventCount
@@ -84,12 +79,19 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     public LiveTimeline Add(TimeProvider timeProvider, AbortLabMetrics? metrics, in RequestDescription request)
     {
-        LiveTimeline timeline;
-        lock (_timelineGate)
+        var id = Interlocked.Increment(ref _lastTimelineId);
+        var timeline = new LiveTimeline(this, timeProvider, metrics, id, request);
+        ref var slot = ref _timelines[SlotOf(id)];
+        var current = Volatile.Read(ref slot);
+        while (current is null || current.NumericId < id)
         {
-            var id = ++_lastTimelineId;
-            timeline = new LiveTimeline(this, timeProvider, metrics, id, request);
-            _timelines[SlotOf(id)] = timeline;
+            var seen = Interlocked.CompareExchange(ref slot, timeline, current);
+            if (ReferenceEquals(seen, current))
+            {
+                break;
+            }
+
+            current = seen;
         }
 
         timeline.MarkStarted();
@@ -104,12 +106,7 @@ internal sealed class TimelineStore : IAbortTimelineStore
             return null;
         }
 
-        LiveTimeline? timeline;
-        lock (_timelineGate)
-        {
-            timeline = _timelines[SlotOf(numericId)];
-        }
-
+        var timeline = Volatile.Read(ref _timelines[SlotOf(numericId)]);
         return timeline?.NumericId == numericId ? timeline.ToSnapshot() : null;
     }
 
@@ -120,21 +117,25 @@ internal sealed class TimelineStore : IAbortTimelineStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, TimelineQuery.MaxLimit, nameof(query));
 
         var matches = new List<LiveTimeline>(Math.Min(query.Limit, 64));
-        lock (_timelineGate)
+        var last = Interlocked.Read(ref _lastTimelineId);
+        var oldest = Math.Max(1, last - _timelines.Length + 1);
+        for (var id = last; id >= oldest && matches.Count < query.Limit; id--)
         {
-            var oldest = Math.Max(1, _lastTimelineId - _timelines.Length + 1);
-            for (var id = _lastTimelineId; id >= oldest && matches.Count < query.Limit; id--)
+            // A slot may still hold an older timeline (its new one is being added) or a newer one (it wrapped).
+            var timeline = Volatile.Read(ref _timelines[SlotOf(id)]);
+            if (timeline is null || timeline.NumericId != id)
             {
-                var timeline = _timelines[SlotOf(id)]!;
-                if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
-                    (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)))
-                {
-                    matches.Add(timeline);
-                }
+                continue;
+            }
+
+            if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
+                (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)))
+            {
+                matches.Add(timeline);
             }
         }
 
-        // Snapshots are taken outside the store's lock: each takes its own timeline's lock.
+        // Each snapshot takes its own timeline's lock.
         var result = new RequestTimeline[matches.Count];
         for (var i = 0; i < result.Length; i++)
         {
