@@ -27,7 +27,7 @@ internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOn
 
     public TimeSpan LoadDuration => TimeSpan.FromSeconds(Quick ? 2 : 5);
 
-    public int OverheadRounds => Quick ? 1 : 3;
+    public int OverheadRounds => Quick ? 1 : 5;
 
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
 
