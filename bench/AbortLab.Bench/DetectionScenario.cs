@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace AbortLab.Bench;
 
 /// <summary>
@@ -15,7 +17,12 @@ internal static class DetectionScenario
         foreach (var variant in new[] { ServerVariant.Bare, ServerVariant.AbortLab })
         {
             await using var server = await KestrelServer.StartAsync(variant, recorder);
+            MissedIds.Clear();
             await MeasureBothAsync(report, results, variant == ServerVariant.Bare ? "Kestrel (bare)" : "Kestrel + AbortLab", server.Port, settings.Aborts, recorder);
+            if (variant == ServerVariant.AbortLab)
+            {
+                ExplainMisses(report, server);
+            }
         }
 
         if (ExternalPeer.Find("node") is { } node)
@@ -37,6 +44,9 @@ internal static class DetectionScenario
         return report;
     }
 
+    /// <summary>Ids of samples whose abort the server never reported, for the report to explain.</summary>
+    public static System.Collections.Concurrent.ConcurrentQueue<int> MissedIds { get; } = new();
+
     public static async Task<LatencyStats> MeasureAsync(int port, string pathPrefix, int count, bool reset, FireRecorder recorder, int warmup = 50)
     {
         var samples = new List<double?>(count);
@@ -47,6 +57,10 @@ internal static class DetectionScenario
             if (i >= warmup)
             {
                 samples.Add(sample);
+                if (sample is null)
+                {
+                    MissedIds.Enqueue(id);
+                }
             }
         }
 
@@ -55,6 +69,23 @@ internal static class DetectionScenario
 
     public static double? Ratio(Dictionary<string, LatencyStats> results, string label, string anchor) =>
         results.TryGetValue(label, out var stats) && results.TryGetValue(anchor, out var baseline) && stats.P99 is { } p99 && baseline.P99 is > 0 ? p99 / baseline.P99.Value : null;
+
+    /// <summary>What AbortLab's own timeline says about each abort its token did not report in time.</summary>
+    private static void ExplainMisses(ScenarioReport report, KestrelServer server)
+    {
+        var store = server.Services.GetRequiredService<TimelineStore>();
+        var recent = store.GetRecent(new TimelineQuery { Limit = TimelineQuery.MaxLimit });
+        while (MissedIds.TryDequeue(out var id))
+        {
+            var timeline = recent.FirstOrDefault(t => t.Path == $"/hold/{id}");
+            report.Notes.Add(timeline is null
+                ? $"Missed /hold/{id}: no timeline (the request never reached the app)."
+                : $"Missed /hold/{id} (connection {timeline.ConnectionId}; the request before it: {recent.FirstOrDefault(t => t.Path == $"/hold/{id - 1}")?.ConnectionId}): AbortLab's timeline says reason {timeline.AbortReason?.ToString() ?? "none"}, aborted {Offset(timeline, timeline.AbortedAt)}, connection closed {Offset(timeline, timeline.ConnectionClosedAt)}, completed {Offset(timeline, timeline.CompletedAt)} (status {timeline.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}).");
+        }
+    }
+
+    private static string Offset(RequestTimeline timeline, DateTimeOffset? at) =>
+        at is { } value ? $"+{(value - timeline.StartedAt).TotalMilliseconds:0.0} ms after its start" : "never";
 
     private static async Task MeasureBothAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string name, int port, int count, FireRecorder recorder)
     {
