@@ -71,16 +71,16 @@ internal static class DetectionScenario
         results.TryGetValue(label, out var stats) && results.TryGetValue(anchor, out var baseline) && stats.P99 is { } p99 && baseline.P99 is > 0 ? p99 / baseline.P99.Value : null;
 
     /// <summary>What AbortLab's own timeline says about each abort its token did not report in time.</summary>
-    private static void ExplainMisses(ScenarioReport report, KestrelServer server)
+    public static void ExplainMisses(ScenarioReport report, KestrelServer server, string pathPrefix = "/hold/")
     {
         var store = server.Services.GetRequiredService<TimelineStore>();
         var recent = store.GetRecent(new TimelineQuery { Limit = TimelineQuery.MaxLimit });
         while (MissedIds.TryDequeue(out var id))
         {
-            var timeline = recent.FirstOrDefault(t => t.Path == $"/hold/{id}");
+            var timeline = recent.FirstOrDefault(t => t.Path == $"{pathPrefix}{id}");
             report.Notes.Add(timeline is null
-                ? $"Missed /hold/{id}: no timeline (the request never reached the app)."
-                : $"Missed /hold/{id} (connection {timeline.ConnectionId}; the request before it: {recent.FirstOrDefault(t => t.Path == $"/hold/{id - 1}")?.ConnectionId}): AbortLab's timeline says reason {timeline.AbortReason?.ToString() ?? "none"}, aborted {Offset(timeline, timeline.AbortedAt)}, connection closed {Offset(timeline, timeline.ConnectionClosedAt)}, completed {Offset(timeline, timeline.CompletedAt)} (status {timeline.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}).");
+                ? $"Missed {pathPrefix}{id}: no timeline (the request never reached the app)."
+                : $"Missed {pathPrefix}{id} (connection {timeline.ConnectionId}): AbortLab's timeline says reason {timeline.AbortReason?.ToString() ?? "none"}, aborted {Offset(timeline, timeline.AbortedAt)}, connection closed {Offset(timeline, timeline.ConnectionClosedAt)}, completed {Offset(timeline, timeline.CompletedAt)} (status {timeline.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}).");
         }
     }
 

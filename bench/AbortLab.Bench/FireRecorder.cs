@@ -10,6 +10,28 @@ namespace AbortLab.Bench;
 internal sealed class FireRecorder
 {
     private readonly ConcurrentDictionary<int, TaskCompletionSource<long>> _fired = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<long>> _started = new();
+
+    /// <summary>Notes that request <paramref name="id"/> reached its endpoint.</summary>
+    public void Started(int id) => _started.GetOrAdd(id, static _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(Stopwatch.GetTimestamp());
+
+    /// <summary>Whether request <paramref name="id"/> reached its endpoint within the timeout.</summary>
+    public async Task<bool> WaitStartedAsync(int id, TimeSpan timeout)
+    {
+        try
+        {
+            await _started.GetOrAdd(id, static _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(timeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            _started.TryRemove(id, out _);
+        }
+    }
 
     public void Fired(int id) => Fired(id, Stopwatch.GetTimestamp());
 

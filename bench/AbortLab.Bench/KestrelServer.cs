@@ -64,6 +64,7 @@ internal sealed class KestrelServer : IAsyncDisposable
         });
         app.MapPost("/upload/{id:int}", async (int id, HttpContext context) =>
         {
+            recorder.Started(id);
             var token = abortLab ? context.GetAbortScope().Token : context.RequestAborted;
             using var registration = token.Register(() => recorder.Fired(id));
             await WaitForAbortAsync(token);

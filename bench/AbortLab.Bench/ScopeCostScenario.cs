@@ -19,7 +19,7 @@ internal static class ScopeCostScenario
             .AddJob(job)
             .AddColumnProvider(DefaultColumnProviders.Instance)
             .AddLogger(NullLogger.Instance)
-            .WithArtifactsPath(Path.Combine(settings.OutputDirectory, "BenchmarkDotNet.Artifacts"))
+            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "abortlab-bench", "BenchmarkDotNet.Artifacts"))
             .WithOptions(ConfigOptions.DisableLogFile);
 #if DEBUG
         config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);

@@ -20,7 +20,9 @@ internal static class StalledUploadScenario
             foreach (var reset in new[] { false, true })
             {
                 var samples = new List<double?>();
+                var notReached = 0;
                 // Bare Kestrel misses every one (3 s each): a few samples show it.
+                DetectionScenario.MissedIds.Clear();
                 var count = variant == ServerVariant.Bare ? Math.Min(settings.Uploads, settings.Quick ? 2 : 5) : settings.Uploads;
                 for (var i = 0; i < count; i++)
                 {
@@ -39,15 +41,36 @@ internal static class StalledUploadScenario
                         }
                     }
 
+                    // The client leaves only once the request reached the endpoint: an RST that beats it would discard a
+                    // request the server never saw, which is no missed detection.
+                    if (!await recorder.WaitStartedAsync(id, DetectionScenario.Timeout))
+                    {
+                        notReached++;
+                        continue;
+                    }
+
                     var left = client.Leave(reset);
                     var fired = await recorder.WaitAsync(id, DetectionScenario.Timeout);
                     samples.Add(fired is { } at ? Clock.Ms(left, at) : null);
+                    if (fired is null)
+                    {
+                        DetectionScenario.MissedIds.Enqueue(id);
+                    }
                 }
 
                 var stats = LatencyStats.From(samples);
                 var label = $"{(variant == ServerVariant.Bare ? "Kestrel (bare)" : "Kestrel + AbortLab")}, {(reset ? "RST" : "FIN")}";
                 results[$"upload {label}"] = stats;
+                if (notReached > 0)
+                {
+                    report.Notes.Add($"{label}: {notReached} upload(s) never reached the endpoint within {DetectionScenario.Timeout.TotalSeconds:0} s and were not counted.");
+                }
+
                 report.Add(label).Latency(stats);
+                if (variant == ServerVariant.AbortLab)
+                {
+                    DetectionScenario.ExplainMisses(report, server, "/upload/");
+                }
             }
         }
 

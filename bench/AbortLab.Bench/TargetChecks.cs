@@ -9,13 +9,18 @@ internal static class TargetChecks
     {
         var detection = Compare(latencies, "detection p99: Kestrel + AbortLab ≤ bare Kestrel + 0.1 ms", "Kestrel + AbortLab", "Kestrel (bare)", 0.1);
         var missed = new[] { "FIN", "RST" }.Sum(leave => latencies.GetValueOrDefault($"Kestrel + AbortLab, {leave}")?.Missed ?? 0);
+        var bareMissed = new[] { "FIN", "RST" }.Sum(leave => latencies.GetValueOrDefault($"Kestrel (bare), {leave}")?.Missed ?? 0);
+        var p99Met = new[] { "FIN", "RST" }.All(leave => latencies.GetValueOrDefault($"Kestrel + AbortLab, {leave}")?.P99 <= latencies.GetValueOrDefault($"Kestrel (bare), {leave}")?.P99 + 0.1);
         yield return detection.Met == false && missed > 0
             ? detection with
             {
-                Explanation = "the p99 itself is within the target; what fails it are the missed samples. Each is listed under scenario 1 with AbortLab's own timeline: "
-                    + "Kestrel reported the new connection closed 0.1 ms after the request started, before the client had left, so AbortLab answered 499 before the endpoint ran "
-                    + "and the endpoint never registered on the token. Bare Kestrel showed none in the same runs. About 1 in 2 000 aborts; not explained yet (turning the upload probe "
-                    + "and read-ahead off does not change it): an open defect, not hidden.",
+                Explanation = (p99Met ? "the p99 itself is within the target; what fails it are the missed samples. " : string.Empty)
+                    + "Each miss is listed under scenario 1 with AbortLab's own timeline: the connection was already closed (Kestrel's ConnectionClosed had fired) "
+                    + "within 0.1 ms of the request's start, before the client left, so the request was answered 499 before the endpoint ran and the endpoint never "
+                    + "registered on the token. "
+                    + FormattableString.Invariant($"Bare Kestrel missed {bareMissed} in the same run, ")
+                    + "so this is not AbortLab's doing alone; about 1 abort in 1 000 to 2 000, cause not found yet (turning AbortLab's upload probe and read-ahead off does not change it). "
+                    + "An open defect, reported rather than hidden.",
             }
             : detection;
 
@@ -53,9 +58,19 @@ internal static class TargetChecks
             : new TargetCheck("0 detections missed under load", "not run", null);
 
         var uploads = new[] { "FIN", "RST" }.Select(leave => latencies.GetValueOrDefault($"upload Kestrel + AbortLab, {leave}")).ToArray();
-        yield return uploads.All(u => u is not null)
-            ? new TargetCheck("stalled upload detected ≤ 200 ms (p99)", string.Join("; ", uploads.Select((u, i) => $"{(i == 0 ? "FIN" : "RST")} p99 {LatencyStats.Format(u!.P99)} ms, {u.Missed} missed")), uploads.All(u => u!.Missed == 0 && u.P99 <= 200))
-            : new TargetCheck("stalled upload detected ≤ 200 ms (p99)", "not run", null);
+        if (uploads.All(u => u is not null))
+        {
+            var met = uploads.All(u => u!.Missed == 0 && u.P99 <= 200);
+            yield return new TargetCheck("stalled upload detected ≤ 200 ms (p99)", string.Join("; ", uploads.Select((u, i) => $"{(i == 0 ? "FIN" : "RST")} p99 {LatencyStats.Format(u!.P99)} ms, {u.Missed} missed")), met)
+            {
+                Explanation = met || uploads.All(u => u!.P99 <= 200) is false ? null
+                    : "every detection was within the target; the misses are listed under scenario 6 with AbortLab's timeline (the same early connection close as in scenario 1 when it says so).",
+            };
+        }
+        else
+        {
+            yield return new TargetCheck("stalled upload detected ≤ 200 ms (p99)", "not run", null);
+        }
 
         yield return storm is null
             ? new TargetCheck("abort storm leaves nothing behind", "not run", null)
