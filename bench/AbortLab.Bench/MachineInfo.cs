@@ -26,7 +26,7 @@ internal sealed record MachineInfo(DateTimeOffset StartedAt, int Cores, string C
             peers);
     }
 
-    public static string? Run(string program, string arguments)
+    public static string? Run(string program, string arguments, bool anyExitCode = false)
     {
         try
         {
@@ -38,7 +38,7 @@ internal sealed record MachineInfo(DateTimeOffset StartedAt, int Cores, string C
 
             var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
             process.WaitForExit();
-            return process.ExitCode == 0 ? output.Trim() : null;
+            return process.ExitCode == 0 || anyExitCode ? output.Trim() : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {

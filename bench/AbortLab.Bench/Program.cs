@@ -94,5 +94,6 @@ static string Version(string program) => program switch
 {
     "node" => MachineInfo.Run("node", "--version") ?? "?",
     "nginx" => MachineInfo.Run(ExternalPeer.Find("nginx")!, "-v")?.Split('/').LastOrDefault() ?? "?",
-    _ => MachineInfo.Run(program, "--version")?.Split(' ').ElementAtOrDefault(1) ?? "?",
+    // wrk prints its version with -v and exits 1.
+    _ => MachineInfo.Run(program, "-v", anyExitCode: true)?.Split(' ').ElementAtOrDefault(1) ?? "?",
 };
