@@ -95,6 +95,8 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         await stream.SendAsync("GET /sse?abortlab-tag=drain-witness HTTP/1.1\r\nHost: test\r\n\r\n");
         using var inFlight = await RawHttpConnection.ConnectAsync(host.Port);
         await inFlight.SendAsync("GET /slow?ms=60000 HTTP/1.1\r\nHost: test\r\n\r\n");
+        // Both must be running before the drain begins, or a late one is refused as a new request (seen under load).
+        await _streamsStarted.WaitOneAsync();
         await _slowStarted.WaitOneAsync();
 
         var stopping = host.StopAsync();
