@@ -87,7 +87,8 @@ internal static class DetectionScenario
     private static string Offset(RequestTimeline timeline, DateTimeOffset? at) =>
         at is { } value ? $"+{(value - timeline.StartedAt).TotalMilliseconds:0.0} ms after its start" : "never";
 
-    private static async Task MeasureBothAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string name, int port, int count, FireRecorder recorder)
+    /// <summary>Measures FIN and RST aborts against one server and adds a row for each.</summary>
+    public static async Task MeasureBothAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string name, int port, int count, FireRecorder recorder)
     {
         foreach (var reset in new[] { false, true })
         {

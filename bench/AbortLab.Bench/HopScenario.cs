@@ -18,13 +18,13 @@ internal static class HopScenario
         foreach (var (name, abortLab, http2) in new[] { ("YARP (bare)", false, false), ("YARP + AbortLab.Yarp", true, false), ("YARP (bare), h2c upstream", false, true), ("YARP + AbortLab.Yarp, h2c upstream", true, true) })
         {
             await using var proxy = await YarpProxy.StartAsync(http2 ? backendH2.Port : backend.Port, abortLab, http2);
-            await MeasureBothAsync(report, results, name, proxy.Port, settings.HopAborts, recorder);
+            await DetectionScenario.MeasureBothAsync(report, results, name, proxy.Port, settings.HopAborts, recorder);
         }
 
         if (ExternalPeer.Find("nginx") is { } nginx)
         {
             await using var peer = await ExternalPeer.StartNginxAsync(nginx, backend.Port);
-            await MeasureBothAsync(report, results, "nginx (defaults)", peer.Port, settings.HopAborts, recorder);
+            await DetectionScenario.MeasureBothAsync(report, results, "nginx (defaults)", peer.Port, settings.HopAborts, recorder);
         }
         else
         {
@@ -38,16 +38,5 @@ internal static class HopScenario
         }
 
         return report;
-    }
-
-    private static async Task MeasureBothAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string name, int port, int count, FireRecorder recorder)
-    {
-        foreach (var reset in new[] { false, true })
-        {
-            var stats = await DetectionScenario.MeasureAsync(port, "/hold/", count, reset, recorder);
-            var label = $"{name}, {(reset ? "RST" : "FIN")}";
-            results[label] = stats;
-            report.Add(label).Latency(stats);
-        }
     }
 }

@@ -16,7 +16,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task QuickRun_WritesTheReportWithEveryScenario()
     {
-        var repository = RepositoryRoot();
+        var repository = RepositoryRoot.Find();
         using (var run = ChildProcess.Start("dotnet", ["run", "-c", "Release", "--project", Path.Combine(repository, "bench", "AbortLab.Bench"), "--", "--quick", "--output", _results], repository, output))
         {
             await run.RunToSuccessAsync(TimeSpan.FromMinutes(6));
@@ -35,17 +35,4 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_results, recursive: true);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AbortLab.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AbortLab.sln not found above the test's folder.");
-    }
 }

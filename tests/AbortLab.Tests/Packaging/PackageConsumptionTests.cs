@@ -20,7 +20,7 @@ public sealed partial class PackageConsumptionTests(ITestOutputHelper output) : 
     [Fact]
     public async Task PackedPackages_UsedByAFreshApp_RecordAClientAbort()
     {
-        var repository = FindRepositoryRoot();
+        var repository = RepositoryRoot.Find();
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
         var feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
         foreach (var project in new[] { "src/AbortLab/AbortLab.csproj", "src/AbortLab.Yarp/AbortLab.Yarp.csproj" })
@@ -101,19 +101,6 @@ public sealed partial class PackageConsumptionTests(ITestOutputHelper output) : 
         while ((await events.ReadAsync(1))[0].Event != name)
         {
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AbortLab.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AbortLab.sln not found above the test's folder.");
     }
 
     private async Task RunAsync(string file, string[] arguments, string workingDirectory)
