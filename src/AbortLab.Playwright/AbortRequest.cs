@@ -40,4 +40,66 @@ public sealed class AbortRequest
 
     /// <summary>Gets or sets how long the server has to record the abort, overriding <see cref="AbortRigOptions.Deadline"/>.</summary>
     public TimeSpan? Deadline { get; init; }
+
+    /// <summary>
+    /// Gets or sets the request method, for the kinds that send the request with <c>fetch</c> or
+    /// <c>XMLHttpRequest</c>; an <c>EventSource</c> or a <c>WebSocket</c> can only <c>GET</c>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <c>GET</c>, or <c>POST</c> for the upload kinds.</value>
+    public string? Method { get; init; }
+
+    /// <summary>
+    /// Gets or sets request headers, for the kinds that send the request with <c>fetch</c> or <c>XMLHttpRequest</c>.
+    /// Headers the browser forbids scripts to set (<c>Host</c>, <c>Connection</c>, <c>Content-Length</c> …) are refused.
+    /// </summary>
+    /// <value>Defaults to none.</value>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Gets or sets the request body (sent as text), for the kinds that send the request with <c>fetch</c> or
+    /// <c>XMLHttpRequest</c>, but not the upload kinds, whose body is <see cref="AbortRigOptions.UploadBytes"/> long.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no body.</value>
+    public string? Body { get; init; }
+
+    internal void Validate()
+    {
+        var problems = new List<string>();
+        var streamKind = Kind is AbortKind.EventSourceClose or AbortKind.WebSocketClose;
+        if (streamKind && (Method is not null || Headers.Count > 0 || Body is not null))
+        {
+            problems.Add($"{Kind} opens an {(Kind == AbortKind.EventSourceClose ? "EventSource" : "WebSocket")}, which cannot set a method, headers or a body.");
+        }
+
+        if (AbortKinds.IsUpload(Kind) && Body is not null)
+        {
+            problems.Add($"{Kind} sends a body of {nameof(AbortRigOptions)}.{nameof(AbortRigOptions.UploadBytes)}; {nameof(Body)} cannot be set.");
+        }
+
+        if (Method is not null && (Method.Length == 0 || !Method.All(char.IsAsciiLetter)))
+        {
+            problems.Add($"{nameof(Method)} must be an HTTP method such as POST (was '{Method}').");
+        }
+
+        if (Method is not null && Body is not null && (Method.Equals("GET", StringComparison.OrdinalIgnoreCase) || Method.Equals("HEAD", StringComparison.OrdinalIgnoreCase)))
+        {
+            problems.Add($"A {Method} request cannot have a body.");
+        }
+
+        foreach (var name in Headers.Keys.Where(IsForbiddenHeader))
+        {
+            problems.Add($"The browser does not let a page set the header '{name}'.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {nameof(AbortRequest)} ({Kind} {Path}): {string.Join(" ", problems)}");
+        }
+    }
+
+    // https://fetch.spec.whatwg.org/#forbidden-request-header
+    private static bool IsForbiddenHeader(string name) =>
+        name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Sec-", StringComparison.OrdinalIgnoreCase)
+        || new[] { "Accept-Charset", "Accept-Encoding", "Access-Control-Request-Headers", "Access-Control-Request-Method", "Connection", "Content-Length", "Cookie", "Cookie2", "Date", "DNT", "Expect", "Host", "Keep-Alive", "Origin", "Referer", "Set-Cookie", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Via" }
+            .Contains(name, StringComparer.OrdinalIgnoreCase);
 }

@@ -96,6 +96,7 @@ public sealed class AbortRig : IAsyncDisposable
     public async Task<AbortVerdict> FireAsync(AbortRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
         var tag = request.Tag ?? $"rig-{request.Kind}-{Guid.NewGuid().ToString("N")[..12]}";
         var url = WithTag(new Uri(_options.BaseAddress!, request.Path), tag);
         var verdict = new AbortVerdict(request, tag, url, AbortKinds.Expectation(request.Kind));
@@ -120,14 +121,21 @@ public sealed class AbortRig : IAsyncDisposable
                 await ThrottleUploadsAsync(context, page);
             }
 
+            if (request.Kind == AbortKind.EventSourceClose)
+            {
+                await TriggerOnEveryServerSentEventAsync(context, page);
+            }
+
             if (request.Kind == AbortKind.RouteAbort)
             {
                 await page.RouteAsync(url.ToString(), route => route.AbortAsync());
             }
 
+            // What each process already runs, before the request: whatever is new afterwards, the request started.
+            var baseline = Sensing(verdict) ? await _diagnostics.GetProcessesAsync(cancellationToken) : [];
             await page.EvaluateAsync(
                 "([kind, url, options]) => abortLabRig.start(kind, url, options)",
-                new object[] { AbortKinds.PageFunction(request.Kind), url.ToString(), PageOptions() });
+                new object[] { AbortKinds.PageFunction(request.Kind), url.ToString(), PageOptions(request) });
 
             if (request.Kind == AbortKind.RouteAbort)
             {
@@ -135,20 +143,17 @@ public sealed class AbortRig : IAsyncDisposable
                 await ReadBrowserStateAsync(page, verdict);
                 await Task.Delay(_options.QuietPeriod, cancellationToken);
                 verdict.Timelines = await _diagnostics.GetTimelinesAsync(tag, cancellationToken);
-                VerdictJudge.Judge(verdict, request, _options.QuietPeriod, openConnections: null);
+                VerdictJudge.Judge(verdict, request, _options, _options.QuietPeriod, openConnections: null, _time.GetUtcNow());
                 return verdict;
             }
 
-            if (AbortKinds.AbortsByItself(request.Kind))
+            if (!AbortKinds.AbortsByItself(request.Kind))
             {
-                await WaitForPageAsync(page, "abortLabRig.state.abortedAt !== null || abortLabRig.state.settled");
-            }
-            else
-            {
-                await WaitForWorkAsync(tag, request, cancellationToken);
+                await WaitForStartAsync(tag, request, cancellationToken);
                 await page.EvaluateAsync("() => abortLabRig.trigger()");
             }
 
+            await WaitForPageAsync(page, "abortLabRig.state.abortedAt !== null || abortLabRig.state.settled");
             await ReadBrowserStateAsync(page, verdict);
             if (verdict.BrowserAbortedAt is null)
             {
@@ -175,12 +180,18 @@ public sealed class AbortRig : IAsyncDisposable
             var timelines = await WaitForRecordsAsync(tag, request, verdict.BrowserAbortedAt ?? _time.GetUtcNow(), deadline, cancellationToken);
             verdict.Timelines = timelines;
             var open = timelines.Count > 0 && VerdictJudge.IsHttp2(timelines[0]) ? await _diagnostics.GetOpenConnectionIdsAsync(cancellationToken) : null;
-            VerdictJudge.Judge(verdict, request, deadline, open);
+            VerdictJudge.Judge(verdict, request, _options, deadline, open, _time.GetUtcNow());
+            if (Sensing(verdict) && timelines.Count > 0)
+            {
+                await SenseProcessesAsync(verdict, baseline, cancellationToken);
+            }
+
             return verdict;
         }
         catch (Exception exception) when (exception is AbortRigException or PlaywrightException or TimeoutException)
         {
             verdict.Fail(exception.Message);
+            await AddServerRecordsAsync(verdict, tag, cancellationToken);
             return verdict;
         }
         finally
@@ -235,12 +246,90 @@ public sealed class AbortRig : IAsyncDisposable
         return builder.Uri;
     }
 
-    private Dictionary<string, object> PageOptions() => new()
+    private Dictionary<string, object?> PageOptions(AbortRequest request) => new()
     {
         ["timeoutMs"] = _options.SignalTimeout.TotalMilliseconds,
         ["uploadBytes"] = _options.UploadBytes,
-        ["abortAtBytes"] = _options.UploadBytes / 4,
+        ["uploadBytesPerSecond"] = _options.UploadBytesPerSecond,
+        ["abortAtBytes"] = _options.UploadAbortAtBytes,
+        ["method"] = request.Method,
+        ["headers"] = request.Headers,
+        ["body"] = request.Body,
     };
+
+    private bool Sensing(AbortVerdict verdict) => _options.QuietWindow > TimeSpan.Zero && verdict.Expectation == AbortExpectation.Aborted;
+
+    // EventSource delivers a named event only to a listener of that name, which the page cannot know.
+    private static async Task TriggerOnEveryServerSentEventAsync(IBrowserContext context, IPage page)
+    {
+        var session = await context.NewCDPSessionAsync(page);
+        await session.SendAsync("Network.enable");
+        session.Event("Network.eventSourceMessageReceived").OnEvent += (_, _) =>
+            _ = page.EvaluateAsync("() => abortLabRig.trigger()").ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Watches each process for <see cref="AbortRigOptions.QuietWindow"/> once every hop's work stopped, and judges
+    /// what the operating system saw: CPU still wanted, child processes and connections left behind.
+    /// </summary>
+    private async Task SenseProcessesAsync(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, CancellationToken cancellationToken)
+    {
+        if (verdict.Timelines.Any(t => VerdictJudge.StoppedAt(t) is null))
+        {
+            verdict.Note("process checks skipped: the request's own work is still running, which the verdict already says.");
+            return;
+        }
+
+        const int Attempts = 3;
+        const int Slices = 5;
+        IReadOnlyList<ProcessSnapshot> end = baseline;
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            var samples = new List<IReadOnlyList<ProcessSnapshot>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
+            for (var slice = 0; slice < Slices; slice++)
+            {
+                await Task.Delay(_options.QuietWindow / Slices, cancellationToken);
+                samples.Add(await _diagnostics.GetProcessesAsync(cancellationToken));
+            }
+
+            end = samples[^1];
+            var quiet = samples[0].All(s => end.FirstOrDefault(e => e.ProcessId == s.ProcessId) is { } e && e.LastRequestId == s.LastRequestId && e.ActiveRequests == 0);
+            if (quiet)
+            {
+                verdict.QuietCpuCores = ProcessJudge.JudgeCpu(verdict, samples, _options.CpuThreshold);
+                break;
+            }
+
+            if (attempt == Attempts)
+            {
+                verdict.Note($"CPU not judged: other requests ran in each of {Attempts} quiet windows, so the CPU could not be laid at this request's door.");
+            }
+        }
+
+        ProcessJudge.JudgeChildren(verdict, baseline, end);
+        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.Addresses);
+    }
+
+    // A failure the rig met on its way (a timeout, a page error) still shows what the server recorded.
+    private async Task AddServerRecordsAsync(AbortVerdict verdict, string tag, CancellationToken cancellationToken)
+    {
+        if (verdict.Timelines.Count > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            verdict.Timelines = await _diagnostics.GetTimelinesAsync(tag, cancellationToken);
+            verdict.Fail(verdict.Timelines.Count == 0
+                ? $"the server recorded nothing tagged '{tag}'."
+                : $"the server recorded: {string.Join("; ", verdict.Timelines.Select(t => $"hop '{t.Hop}' {t.Method} {t.Path} status {t.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "none yet"}, reason {t.AbortReason?.ToString() ?? "none"}, {t.Work.Count} tracked work"))}.");
+        }
+        catch (AbortRigException exception)
+        {
+            verdict.Note($"the server's records could not be read: {exception.Message}");
+        }
+    }
 
     // The page is served by the rig, not the app, and the route is removed before the request under test: Playwright
     // intercepts nothing while it runs.
@@ -291,14 +380,38 @@ public sealed class AbortRig : IAsyncDisposable
         }
     }
 
-    private async Task WaitForWorkAsync(string tag, AbortRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the request reached the point where a triggered abort means something: tracked work running on
+    /// every expected hop, or, for an endpoint that tracks nothing, its pipeline running on every hop with no new hop
+    /// appearing for <see cref="AbortRigOptions.UntrackedStartDelay"/>. The pipeline counts as work.
+    /// </summary>
+    private async Task WaitForStartAsync(string tag, AbortRequest request, CancellationToken cancellationToken)
     {
         var until = _time.GetUtcNow() + _options.StartTimeout;
         IReadOnlyList<RequestTimeline> timelines;
+        var hopsSeen = 0;
+        var stableSince = _time.GetUtcNow();
         do
         {
-            timelines = await _diagnostics.GetTimelinesAsync(tag, cancellationToken);
-            if (VerdictJudge.WorkStarted(timelines, request.ExpectedHops))
+            timelines = VerdictJudge.Order(await _diagnostics.GetTimelinesAsync(tag, cancellationToken), request.ExpectedHops);
+            if (timelines.Count > 0 && timelines[0].CompletedAt is not null)
+            {
+                throw new AbortRigException(
+                    $"hop '{timelines[0].Hop}' answered {timelines[0].StatusCode} before the abort could be fired: there was nothing left to abort. "
+                    + "Point the rig at an endpoint that runs for longer (a slow query, a stream), or make the work slower in the test.");
+            }
+
+            if (VerdictJudge.TrackedWorkStarted(timelines, request.ExpectedHops))
+            {
+                return;
+            }
+
+            if (timelines.Count != hopsSeen)
+            {
+                hopsSeen = timelines.Count;
+                stableSince = _time.GetUtcNow();
+            }
+            else if (VerdictJudge.PipelinesStarted(timelines, request.ExpectedHops) && _time.GetUtcNow() - stableSince >= _options.UntrackedStartDelay)
             {
                 return;
             }
@@ -308,9 +421,12 @@ public sealed class AbortRig : IAsyncDisposable
         while (_time.GetUtcNow() < until);
 
         var seen = timelines.Count == 0 ? "nothing" : string.Join(", ", timelines.Select(t => $"hop '{t.Hop}' with {t.Work.Count} tracked work"));
+        var hint = timelines.Count == 0
+            ? " Nothing reached AbortLab: is app.UseAbortLab() in front of the endpoint, is the path right, and does the tag reach it (the rig adds it to the query string)?"
+            : $" A hop listed in {nameof(AbortRequest.ExpectedHops)} never recorded the request: check its name (AbortLabOptions.HopName) and that the hop in front calls it with AddAbortPropagation().";
         throw new AbortRigException(
             $"the server's work for '{tag}' did not start within {_options.StartTimeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s "
-            + $"(expected on {(request.ExpectedHops.Count == 0 ? "any hop" : string.Join(", ", request.ExpectedHops))}; recorded: {seen}).");
+            + $"(expected on {(request.ExpectedHops.Count == 0 ? "any hop" : string.Join(", ", request.ExpectedHops))}; recorded: {seen}).{hint}");
     }
 
     private async Task<IReadOnlyList<RequestTimeline>> WaitForRecordsAsync(string tag, AbortRequest request, DateTimeOffset abortedAt, TimeSpan deadline, CancellationToken cancellationToken)
@@ -319,7 +435,10 @@ public sealed class AbortRig : IAsyncDisposable
         for (; ;)
         {
             timelines = VerdictJudge.Order(await _diagnostics.GetTimelinesAsync(tag, cancellationToken), request.ExpectedHops);
-            if (VerdictJudge.IsSettled(request.Kind, timelines, request.ExpectedHops) || _time.GetUtcNow() > abortedAt + deadline)
+            var now = _time.GetUtcNow();
+            if (VerdictJudge.IsSettled(request.Kind, timelines, request.ExpectedHops)
+                || VerdictJudge.IsDecided(request.Kind, timelines, _options.WorkStopBound, now)
+                || now > abortedAt + deadline)
             {
                 return timelines;
             }

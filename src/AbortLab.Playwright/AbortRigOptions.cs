@@ -11,8 +11,10 @@ public sealed class AbortRigOptions
     public Uri? BaseAddress { get; set; }
 
     /// <summary>
-    /// Gets the addresses whose AbortLab diagnostics API (<c>MapAbortLab</c>) the verdict reads. With several hops on
-    /// several hosts, name each; timelines are merged by id.
+    /// Gets the addresses whose AbortLab diagnostics API (<c>MapAbortLab</c>) the verdict reads, such as
+    /// <c>http://127.0.0.1:5001/</c>. When the request crosses several hosts (a proxy in front of the app, a backend
+    /// behind it), name each host here, the first one included: the rig reads every timeline of the request's tag and
+    /// trace from all of them, telling timelines apart by hop and id, and reads each process's sensors.
     /// </summary>
     /// <value>Defaults to empty: the <see cref="BaseAddress"/> only.</value>
     public IList<Uri> DiagnosticsAddresses { get; } = [];
@@ -80,7 +82,55 @@ public sealed class AbortRigOptions
     public int UploadBytesPerSecond { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
+    /// Gets or sets how long after the first hop saw the abort every hop's work may take to stop: its pipeline
+    /// returned and its tracked work ended. Work still running past it fails the verdict at once, without waiting for
+    /// the <see cref="Deadline"/>.
+    /// </summary>
+    /// <value>Defaults to 1 second.</value>
+    public TimeSpan WorkStopBound { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how long the rig watches each process once the request's work stopped: its CPU, the child
+    /// processes and the connections the request left behind. The rig fires one abort at a time, so what the process
+    /// does in this window, while no request runs, is the aborted request's doing.
+    /// </summary>
+    /// <value>Defaults to 500 milliseconds; 0 turns the process checks off.</value>
+    public TimeSpan QuietWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Gets or sets how many cores' worth of CPU the app's threads may want during the <see cref="QuietWindow"/>
+    /// (time on a core plus time waiting for one, so a loaded machine does not hide a loop) before the verdict says
+    /// work the app did not register is still running. A loop that never stops wants 1 core.
+    /// </summary>
+    /// <value>Defaults to 0.5; from 0.05 to 64.</value>
+    public double CpuThreshold { get; set; } = 0.5;
+
+    /// <summary>
+    /// Gets or sets a value that tells whether detached background work that the aborted request queued and that is
+    /// still running fails the verdict. Work meant to outlive its request (an e-mail after an order) is fine; work the
+    /// request waited for should have been queued with the request's lifetime.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>; the work is reported in <see cref="AbortVerdict.Notes"/> either way.</value>
+    public bool FailOnDetachedWork { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how long the rig waits, before a triggered abort, for an endpoint that tracks no work: once every
+    /// hop has started its pipeline and no new hop appeared for this long, the abort is fired.
+    /// </summary>
+    /// <value>Defaults to 250 milliseconds.</value>
+    public TimeSpan UntrackedStartDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Gets or sets how much of the body the upload kinds send before they abort: more than Kestrel buffers of an
+    /// unread body (1 MiB) plus the sockets' buffers, so that an app that stops reading is caught stalled. An upload
+    /// whose progress stops before this point is aborted once it stalled for a second.
+    /// </summary>
+    /// <value>Defaults to 4 MiB; less than <see cref="UploadBytes"/>.</value>
+    public int UploadAbortAtBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
     /// Gets or sets the folder that receives a Playwright trace and a screenshot of every failed verdict.
+    /// <see cref="AbortRigFixture"/> sets it to <c>TestResults/abortlab-rig</c> under the test project.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: nothing is kept.</value>
     public string? ArtifactsDirectory { get; set; }
@@ -113,7 +163,7 @@ public sealed class AbortRigOptions
             problems.Add($"{nameof(TagQueryParameter)} must not be empty.");
         }
 
-        foreach (var (name, value) in new[] { (nameof(StartTimeout), StartTimeout), (nameof(Deadline), Deadline), (nameof(QuietPeriod), QuietPeriod), (nameof(SignalTimeout), SignalTimeout) })
+        foreach (var (name, value) in new[] { (nameof(StartTimeout), StartTimeout), (nameof(Deadline), Deadline), (nameof(QuietPeriod), QuietPeriod), (nameof(SignalTimeout), SignalTimeout), (nameof(WorkStopBound), WorkStopBound), (nameof(UntrackedStartDelay), UntrackedStartDelay) })
         {
             if (value <= TimeSpan.Zero || value > TimeSpan.FromMinutes(10))
             {
@@ -124,6 +174,26 @@ public sealed class AbortRigOptions
         if (UploadBytes is < 1024 or > 1024 * 1024 * 1024)
         {
             problems.Add($"{nameof(UploadBytes)} must be from 1 KiB to 1 GiB (was {UploadBytes}).");
+        }
+
+        if (QuietWindow < TimeSpan.Zero || QuietWindow > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{nameof(QuietWindow)} must be from 0 to 1 minute (was {QuietWindow}).");
+        }
+
+        if (double.IsNaN(CpuThreshold) || CpuThreshold < 0.05 || CpuThreshold > 64)
+        {
+            problems.Add($"{nameof(CpuThreshold)} must be from 0.05 to 64 cores (was {CpuThreshold}).");
+        }
+
+        if (UploadAbortAtBytes < 1024 || UploadAbortAtBytes >= UploadBytes)
+        {
+            problems.Add($"{nameof(UploadAbortAtBytes)} must be at least 1 KiB and less than {nameof(UploadBytes)} (was {UploadAbortAtBytes} of {UploadBytes}).");
+        }
+
+        if (WorkStopBound > Deadline)
+        {
+            problems.Add($"{nameof(WorkStopBound)} must not be longer than {nameof(Deadline)} (was {WorkStopBound} against {Deadline}).");
         }
 
         if (UploadBytesPerSecond < 1024)

@@ -62,6 +62,15 @@ public sealed class AbortVerdict
     /// </summary>
     public bool? ConnectionKept { get; internal set; }
 
+    /// <summary>
+    /// Gets how many cores' worth of CPU the app's processes wanted during the quiet window after the request's work
+    /// stopped (time on a core plus time waiting for one), or <see langword="null"/> when not measured.
+    /// </summary>
+    public double? QuietCpuCores { get; internal set; }
+
+    /// <summary>Gets what the rig saw that does not fail the verdict: detached work, connections kept, checks skipped.</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
     /// <summary>Gets what does not hold; empty when the verdict passed.</summary>
     public IReadOnlyList<string> Failures => _failures;
 
@@ -73,8 +82,17 @@ public sealed class AbortVerdict
 
     private readonly List<string> _failures = [];
     private readonly List<string> _artifacts = [];
+    private readonly List<string> _notes = [];
 
-    internal void Fail(string failure) => _failures.Add(failure);
+    internal void Fail(string failure)
+    {
+        if (!_failures.Contains(failure))
+        {
+            _failures.Add(failure);
+        }
+    }
+
+    internal void Note(string note) => _notes.Add(note);
 
     internal void AddArtifact(string path) => _artifacts.Add(path);
 
@@ -99,9 +117,19 @@ public sealed class AbortVerdict
             text.Append(CultureInfo.InvariantCulture, $"; browser: {BrowserState}");
         }
 
+        if (QuietCpuCores is { } cores)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"; quiet CPU {cores:0.000} cores");
+        }
+
         foreach (var failure in _failures)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n  - {failure}");
+        }
+
+        foreach (var note in _notes)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n  note: {note}");
         }
 
         foreach (var timeline in Timelines)
@@ -110,6 +138,21 @@ public sealed class AbortVerdict
             foreach (var work in timeline.Work)
             {
                 text.Append(CultureInfo.InvariantCulture, $"\n    work '{work.Name}': {work.Outcome}{(work.EndedAt is null ? " (still running)" : string.Empty)}");
+            }
+
+            foreach (var work in timeline.DetachedWork)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n    detached work '{work.Name}': {work.Outcome}{(work.EndedAt is null ? " (still running)" : string.Empty)}");
+            }
+
+            foreach (var log in timeline.Logs)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n    log {log.Level} {log.Category}: {log.Message}");
+            }
+
+            foreach (var operation in timeline.OperationsAfterAbort)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n    after the abort: {operation.Name} ({operation.Source})");
             }
         }
 

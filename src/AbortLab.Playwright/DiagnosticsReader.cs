@@ -20,7 +20,9 @@ internal sealed class DiagnosticsReader : IDisposable
 
     public DiagnosticsReader(AbortRigOptions options)
     {
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
+        // One connection per address, opened before the first abort: the rig's own sockets never look like
+        // connections the app opened during a request.
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10), MaxConnectionsPerServer = 1 };
         if (options.IgnoreHttpsErrors)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
@@ -31,16 +33,35 @@ internal sealed class DiagnosticsReader : IDisposable
         _prefix = options.DiagnosticsPrefix.TrimEnd('/');
     }
 
-    /// <summary>Every hop's timeline for the tag, merged by id, the earliest first.</summary>
+    /// <summary>The addresses read, so the rig can tell its own connections from the app's.</summary>
+    public IReadOnlyList<Uri> Addresses => _addresses;
+
+    /// <summary>
+    /// Every hop's timeline for the tag, and every other timeline of the same traces (a hop the tag did not reach,
+    /// such as a backend called without AbortLab's handler), the earliest first. Timelines are told apart by hop and
+    /// id: ids are counters of each process, so two hosts both have a request "2".
+    /// </summary>
     public async Task<IReadOnlyList<RequestTimeline>> GetTimelinesAsync(string tag, CancellationToken cancellationToken)
     {
-        var merged = new Dictionary<string, RequestTimeline>(StringComparer.Ordinal);
+        var merged = new Dictionary<(string Hop, string Id, string TraceId), RequestTimeline>();
         foreach (var address in _addresses)
         {
             var page = await GetAsync<RequestsPage>(address, $"{_prefix}/api/requests?tag={Uri.EscapeDataString(tag)}", cancellationToken);
             foreach (var timeline in page.Requests ?? [])
             {
-                merged[timeline.Id] = timeline;
+                merged[(timeline.Hop, timeline.Id, timeline.TraceId)] = timeline;
+            }
+        }
+
+        foreach (var traceId in merged.Values.Select(t => t.TraceId).Distinct(StringComparer.Ordinal).ToList())
+        {
+            foreach (var address in _addresses)
+            {
+                var page = await GetAsync<RequestsPage>(address, $"{_prefix}/api/requests?traceId={Uri.EscapeDataString(traceId)}", cancellationToken);
+                foreach (var timeline in page.Requests ?? [])
+                {
+                    merged.TryAdd((timeline.Hop, timeline.Id, timeline.TraceId), timeline);
+                }
             }
         }
 
@@ -61,6 +82,22 @@ internal sealed class DiagnosticsReader : IDisposable
         }
 
         return open;
+    }
+
+    /// <summary>What the operating system says each process behind the addresses does, one snapshot per process.</summary>
+    public async Task<IReadOnlyList<ProcessSnapshot>> GetProcessesAsync(CancellationToken cancellationToken)
+    {
+        var snapshots = new List<ProcessSnapshot>();
+        foreach (var address in _addresses)
+        {
+            var snapshot = await GetAsync<ProcessSnapshot>(address, $"{_prefix}/api/process", cancellationToken);
+            if (!snapshots.Any(s => s.ProcessId == snapshot.ProcessId))
+            {
+                snapshots.Add(snapshot);
+            }
+        }
+
+        return snapshots;
     }
 
     public void Dispose() => _client.Dispose();
@@ -96,7 +133,7 @@ internal sealed class DiagnosticsReader : IDisposable
             }
             catch (JsonException exception)
             {
-                throw new AbortRigException($"{url} answered JSON that is not AbortLab's diagnostics API: {exception.Message}", exception);
+                throw new AbortRigException($"{url} answered JSON that is not AbortLab's diagnostics API (an older AbortLab?): {exception.Message}", exception);
             }
         }
     }

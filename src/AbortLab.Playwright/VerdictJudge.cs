@@ -1,10 +1,11 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace AbortLab.Playwright;
 
 /// <summary>
 /// Decides, from the server's timelines, whether an abort was seen, its work stopped and its connection went the
-/// way the protocol demands.
+/// way the protocol demands, and whether the request left errors or side effects behind.
 /// </summary>
 internal static class VerdictJudge
 {
@@ -17,9 +18,18 @@ internal static class VerdictJudge
             .ThenBy(t => t.StartedAt)];
 
     /// <summary>Whether every expected hop has started tracked work: the point where a triggered abort may be fired.</summary>
-    public static bool WorkStarted(IReadOnlyList<RequestTimeline> timelines, IReadOnlyList<string> expectedHops) => expectedHops.Count == 0
+    public static bool TrackedWorkStarted(IReadOnlyList<RequestTimeline> timelines, IReadOnlyList<string> expectedHops) => expectedHops.Count == 0
         ? timelines.Any(t => t.Work.Count > 0)
         : expectedHops.All(hop => timelines.Any(t => t.Hop == hop && t.Work.Count > 0));
+
+    /// <summary>Whether every expected hop (or, with none named, some hop) has the request's pipeline running.</summary>
+    public static bool PipelinesStarted(IReadOnlyList<RequestTimeline> timelines, IReadOnlyList<string> expectedHops) => expectedHops.Count == 0
+        ? timelines.Count > 0
+        : expectedHops.All(hop => timelines.Any(t => t.Hop == hop));
+
+    /// <summary>The hop whose abort the others follow: the first, or for a WebSocket close the one that ran it.</summary>
+    public static RequestTimeline Detecting(AbortKind kind, IReadOnlyList<RequestTimeline> timelines) =>
+        AbortKinds.EndsGracefully(kind) ? timelines[^1] : timelines[0];
 
     /// <summary>Whether the records are final enough to judge: waiting longer cannot change the verdict for the better.</summary>
     public static bool IsSettled(AbortKind kind, IReadOnlyList<RequestTimeline> timelines, IReadOnlyList<string> expectedHops)
@@ -36,10 +46,32 @@ internal static class VerdictJudge
 
         var entry = timelines[0];
         var connectionMustClose = !IsHttp2(entry) || AbortKinds.ClosesConnections(kind);
-        return timelines.All(t => t.CompletedAt is not null) && (!connectionMustClose || entry.ConnectionClosedAt is not null);
+        return timelines.All(t => t.CompletedAt is not null && t.Work.All(w => w.EndedAt is not null))
+            && (!connectionMustClose || entry.ConnectionClosedAt is not null);
     }
 
-    public static void Judge(AbortVerdict verdict, AbortRequest request, TimeSpan deadline, IReadOnlySet<string>? openConnections)
+    /// <summary>
+    /// Whether the records already make the verdict a failure that waiting cannot mend: the first hop answered
+    /// without seeing the abort, or work still runs past the stop bound.
+    /// </summary>
+    public static bool IsDecided(AbortKind kind, IReadOnlyList<RequestTimeline> timelines, TimeSpan stopBound, DateTimeOffset now)
+    {
+        if (timelines.Count == 0 || AbortKinds.Expectation(kind) != AbortExpectation.Aborted)
+        {
+            return false;
+        }
+
+        var detecting = Detecting(kind, timelines);
+        if (detecting.CompletedAt is not null && detecting.AbortReason is null)
+        {
+            return true;
+        }
+
+        return detecting.AbortedAt is { } abortedAt && now - abortedAt > stopBound
+            && timelines.Any(t => RunningAt(t, abortedAt) && StoppedAt(t) is null);
+    }
+
+    public static void Judge(AbortVerdict verdict, AbortRequest request, AbortRigOptions options, TimeSpan deadline, IReadOnlySet<string>? openConnections, DateTimeOffset judgedAt)
     {
         var timelines = verdict.Timelines;
         var seconds = deadline.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
@@ -71,6 +103,7 @@ internal static class VerdictJudge
 
         var entry = timelines[0];
         var last = timelines[^1];
+        var detecting = Detecting(verdict.Kind, timelines);
         if (AbortKinds.EndsGracefully(verdict.Kind))
         {
             // The hops in front only tunnel the goodbye: they must have ended, and the last hop must see the client go.
@@ -84,39 +117,26 @@ internal static class VerdictJudge
                 verdict.Fail($"hop '{last.Hop}' recorded {last.AbortReason?.ToString() ?? "no abort"} within {seconds} s of the browser's close, not ClientDisconnected (status {Describe(last.StatusCode)}).");
             }
         }
-        else
+        else if (entry.AbortReason is null)
         {
-            if (entry.AbortReason is null)
-            {
-                verdict.Fail($"hop '{entry.Hop}' never saw the abort within {seconds} s of the browser's (status {Describe(entry.StatusCode)}).");
-            }
-            else if (entry.AbortReason != AbortReason.ClientDisconnected)
-            {
-                verdict.Fail($"hop '{entry.Hop}' recorded the abort as {entry.AbortReason}, not ClientDisconnected.");
-            }
-
-            foreach (var timeline in timelines.Skip(1).Where(t => t.AbortReason is null))
-            {
-                verdict.Fail($"hop '{timeline.Hop}' never saw the abort within {seconds} s: the hop in front of it did not pass it on (status {Describe(timeline.StatusCode)}).");
-            }
+            verdict.Fail(entry.CompletedAt is null
+                ? $"hop '{entry.Hop}' never saw the abort within {seconds} s of the browser's (status {Describe(entry.StatusCode)})."
+                : $"hop '{entry.Hop}' never saw the abort: it answered {Describe(entry.StatusCode)} as if the client were still there.");
+        }
+        else if (entry.AbortReason != AbortReason.ClientDisconnected)
+        {
+            verdict.Fail($"hop '{entry.Hop}' recorded the abort as {entry.AbortReason}, not ClientDisconnected.");
         }
 
-        if (timelines.All(t => t.Work.Count == 0))
+        if (detecting.AbortedAt is { } abortedAt)
         {
-            verdict.Fail("no hop tracked any work, so nothing proves the work stopped: run it through AbortScope.RunAsync or Track.");
+            JudgeHops(verdict, timelines, detecting, abortedAt, options.WorkStopBound, judgedAt);
+            JudgeSideEffects(verdict, timelines, abortedAt, options);
         }
 
-        foreach (var timeline in timelines)
+        foreach (var timeline in timelines.Where(t => t.Zombie))
         {
-            foreach (var work in timeline.Work.Where(w => w.EndedAt is null))
-            {
-                verdict.Fail($"work '{work.Name}' on hop '{timeline.Hop}' was still running {seconds} s after the abort: it ignores its token.");
-            }
-
-            if (timeline.Zombie)
-            {
-                verdict.Fail($"hop '{timeline.Hop}' flagged the request a zombie: its work outlived the abort by more than the watchdog's grace.");
-            }
+            verdict.Fail($"hop '{timeline.Hop}' flagged the request a zombie: its work outlived the abort by more than the watchdog's grace.");
         }
 
         if (!IsHttp2(entry) || AbortKinds.ClosesConnections(verdict.Kind))
@@ -135,12 +155,90 @@ internal static class VerdictJudge
             }
         }
 
-        if (verdict.BrowserAbortedAt is { } abortedAt)
+        if (verdict.BrowserAbortedAt is { } browserAbortedAt)
         {
-            verdict.DetectionMs = Since(abortedAt, AbortKinds.EndsGracefully(verdict.Kind) ? last.AbortedAt : entry.AbortedAt);
-            verdict.LastHopDetectionMs = Since(abortedAt, last.AbortedAt);
-            verdict.WorkStoppedMs = Since(abortedAt, timelines.SelectMany(t => t.Work).Where(w => w.EndedAt is not null).Select(w => w.EndedAt).DefaultIfEmpty(null).Max());
-            verdict.ConnectionClosedMs = Since(abortedAt, entry.ConnectionClosedAt);
+            verdict.DetectionMs = Since(browserAbortedAt, detecting.AbortedAt);
+            verdict.LastHopDetectionMs = Since(browserAbortedAt, last.AbortedAt);
+            verdict.WorkStoppedMs = Since(browserAbortedAt, timelines.Select(StoppedAt).Where(s => s is not null).DefaultIfEmpty(null).Max());
+            verdict.ConnectionClosedMs = Since(browserAbortedAt, entry.ConnectionClosedAt);
+        }
+    }
+
+    /// <summary>
+    /// Every hop that still ran when the client left, whether the rig was told of it or found it through the trace,
+    /// must see the abort and stop within the bound. A hop that had answered before the abort is not concerned.
+    /// </summary>
+    private static void JudgeHops(AbortVerdict verdict, IReadOnlyList<RequestTimeline> timelines, RequestTimeline detecting, DateTimeOffset abortedAt, TimeSpan stopBound, DateTimeOffset judgedAt)
+    {
+        var bound = Milliseconds(stopBound);
+        foreach (var timeline in timelines.Where(t => RunningAt(t, abortedAt)))
+        {
+            var stopped = StoppedAt(timeline);
+            var lateBy = stopped is { } at ? at - abortedAt : judgedAt - abortedAt;
+            var stoppedInTime = stopped is not null && lateBy <= stopBound;
+            if (!ReferenceEquals(timeline, detecting) && timeline.AbortReason is null && !stoppedInTime)
+            {
+                verdict.Fail($"hop '{timeline.Hop}' never saw the abort: the hop in front of it did not pass it on (status {Describe(timeline.StatusCode)}, {(stopped is null ? "still running" : $"ended {Milliseconds(lateBy)} after the abort")}).");
+                continue;
+            }
+
+            if (stoppedInTime)
+            {
+                continue;
+            }
+
+            var running = timeline.Work.Where(w => w.EndedAt is null || w.EndedAt > abortedAt + stopBound).ToList();
+            foreach (var work in running)
+            {
+                verdict.Fail(work.EndedAt is null
+                    ? $"work '{work.Name}' on hop '{timeline.Hop}' was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): it ignores its token."
+                    : $"work '{work.Name}' on hop '{timeline.Hop}' stopped {Milliseconds(work.EndedAt.Value - abortedAt)} after the abort, later than the bound of {bound}.");
+            }
+
+            if (timeline.CompletedAt is null)
+            {
+                verdict.Fail($"hop '{timeline.Hop}''s pipeline ({timeline.Method} {timeline.Path}) was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): the endpoint ignores its token.");
+            }
+            else if (running.Count == 0)
+            {
+                verdict.Fail($"hop '{timeline.Hop}' answered {Milliseconds(timeline.CompletedAt.Value - abortedAt)} after the abort, later than the bound of {bound}: something in its pipeline ignored the token for a while.");
+            }
+        }
+    }
+
+    private static void JudgeSideEffects(AbortVerdict verdict, IReadOnlyList<RequestTimeline> timelines, DateTimeOffset abortedAt, AbortRigOptions options)
+    {
+        foreach (var timeline in timelines)
+        {
+            var hopAbortedAt = timeline.AbortedAt ?? abortedAt;
+            foreach (var log in timeline.Logs.Where(l => l.Level >= LogLevel.Error && l.Timestamp >= abortedAt))
+            {
+                verdict.Fail($"the abort was logged as an error: hop '{timeline.Hop}' logged {log.Level} from '{log.Category}'{(log.EventName is null ? string.Empty : $" ({log.EventName})")}"
+                    + $"{(log.Exception is null ? string.Empty : $" with {log.Exception}")}: \"{Shorten(log.Message)}\". A client that leaves is normal: log it at Debug, or let AbortLab answer it.");
+            }
+
+            foreach (var operation in timeline.OperationsAfterAbort)
+            {
+                verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {operation.Name} ({operation.Source}) started {Milliseconds(operation.StartedAt - hopAbortedAt)} after the abort. Something caught the abort and carried on.");
+            }
+
+            foreach (var work in timeline.Work.Where(w => w.StartedAt > hopAbortedAt))
+            {
+                verdict.Fail($"hop '{timeline.Hop}' started work '{work.Name}' {Milliseconds(work.StartedAt - hopAbortedAt)} after its client left. Something caught the abort and carried on.");
+            }
+
+            foreach (var work in timeline.DetachedWork)
+            {
+                if (work.EndedAt is null && options.FailOnDetachedWork)
+                {
+                    verdict.Fail($"detached work '{work.Name}' queued by the aborted request on hop '{timeline.Hop}' is still running. If the request waited for it, queue it with BackgroundWorkLifetime.Request so the abort stops it; "
+                        + $"if it is meant to outlive the request, set {nameof(AbortRigOptions)}.{nameof(AbortRigOptions.FailOnDetachedWork)} = false.");
+                }
+                else
+                {
+                    verdict.Note($"hop '{timeline.Hop}' queued detached work '{work.Name}': {(work.EndedAt is null ? "still running" : work.Outcome.ToString())}.");
+                }
+            }
         }
     }
 
@@ -172,7 +270,25 @@ internal static class VerdictJudge
         }
     }
 
+    /// <summary>When the hop's last work stopped: its pipeline returned and every tracked work ended; null while any runs.</summary>
+    internal static DateTimeOffset? StoppedAt(RequestTimeline timeline)
+    {
+        if (timeline.CompletedAt is not { } completed || timeline.Work.Any(w => w.EndedAt is null))
+        {
+            return null;
+        }
+
+        return timeline.Work.Select(w => w.EndedAt!.Value).Append(completed).Max();
+    }
+
+    private static bool RunningAt(RequestTimeline timeline, DateTimeOffset at) =>
+        timeline.StartedAt <= at && (StoppedAt(timeline) is not { } stopped || stopped >= at || timeline.AbortReason is not null);
+
     private static double? Since(DateTimeOffset start, DateTimeOffset? end) => end is { } value ? (value - start).TotalMilliseconds : null;
+
+    private static string Milliseconds(TimeSpan span) => span.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Shorten(string message) => message.Length <= 160 ? message : message[..160] + "…";
 
     private static string Describe(int? status) => status?.ToString(CultureInfo.InvariantCulture) ?? "none yet";
 

@@ -33,14 +33,21 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
         }
 
         TrackedWork? tracked = null;
+        LiveTimeline.WorkEntry? detached = null;
+        var requestTimeline = AbortScope.Current?.Timeline;
         if (lifetime == BackgroundWorkLifetime.Request)
         {
             var scope = AbortScope.Current ?? throw new InvalidOperationException(
                 "Work tied to a request can only be queued while a request runs under 'app.UseAbortLab()'. Queue it with BackgroundWorkLifetime.Detached to run it on its own.");
             tracked = scope.Track($"background {name}");
         }
+        else
+        {
+            // Shown on the request's timeline (the rig reports detached work an aborted request left running).
+            detached = requestTimeline?.StartDetachedWork($"background {name}");
+        }
 
-        var item = new QueuedWork(name, work, tracked);
+        var item = new QueuedWork(name, work, tracked, detached is null ? null : new DetachedRecord(requestTimeline!, detached));
         try
         {
             await _queue.Writer.WriteAsync(item, cancellationToken);
@@ -90,6 +97,7 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
         while (_queue.Reader.TryRead(out var left))
         {
             left.Tracked?.Cancel();
+            left.Detached?.End(WorkOutcome.Canceled, null);
         }
 
         await Task.WhenAll(running);
@@ -105,20 +113,24 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
             if (token.IsCancellationRequested)
             {
                 item.Tracked?.Cancel();
+                item.Detached?.End(WorkOutcome.Canceled, null);
                 return;
             }
 
             await item.Work(token);
             item.Tracked?.Complete();
+            item.Detached?.End(WorkOutcome.Completed, null);
         }
         catch (Exception exception) when (exception is OperationCanceledException && (_stopping.IsCancellationRequested || item.Tracked?.Token.IsCancellationRequested == true))
         {
             item.Tracked?.Cancel();
+            item.Detached?.End(WorkOutcome.Canceled, exception.GetType().Name);
             AbortLabLog.BackgroundWorkCanceled(_logger, item.Name);
         }
         catch (Exception exception)
         {
             item.Tracked?.Fail(exception);
+            item.Detached?.End(WorkOutcome.Faulted, exception.GetType().Name);
             AbortLabLog.BackgroundWorkFailed(_logger, item.Name, exception);
         }
         finally
@@ -127,5 +139,10 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
         }
     }
 
-    private sealed record QueuedWork(string Name, Func<CancellationToken, Task> Work, TrackedWork? Tracked);
+    private sealed record QueuedWork(string Name, Func<CancellationToken, Task> Work, TrackedWork? Tracked, DetachedRecord? Detached);
+
+    private sealed record DetachedRecord(LiveTimeline Timeline, LiveTimeline.WorkEntry Entry)
+    {
+        public void End(WorkOutcome outcome, string? error) => Timeline.EndWork(Entry, outcome, error);
+    }
 }

@@ -13,7 +13,8 @@ public static class AbortLabEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the diagnostics under <paramref name="prefix"/>: the dashboard at <c>{prefix}/</c>, and
     /// <c>{prefix}/api/requests</c>, <c>{prefix}/api/requests/{id}</c>, <c>{prefix}/api/stream</c> (Server-Sent Events),
-    /// <c>{prefix}/api/connections</c>, <c>{prefix}/api/sockets</c> and <c>{prefix}/api/shutdown</c> (the last graceful
+    /// <c>{prefix}/api/connections</c>, <c>{prefix}/api/sockets</c>, <c>{prefix}/api/process</c> (CPU per thread, child
+    /// processes and outbound connections, as the operating system reports them) and <c>{prefix}/api/shutdown</c> (the last graceful
     /// shutdown's report). They answer loopback clients only, unless an
     /// authorization policy is added to the returned builder (<c>RequireAuthorization</c>). Requests to them are not
     /// recorded on timelines.
@@ -38,6 +39,7 @@ public static class AbortLabEndpointRouteBuilderExtensions
         group.MapGet("/api/stream", DiagnosticsEndpoints.StreamAsync);
         group.MapGet("/api/connections", DiagnosticsEndpoints.GetConnections);
         group.MapGet("/api/sockets", DiagnosticsEndpoints.GetSockets);
+        group.MapGet("/api/process", DiagnosticsEndpoints.GetProcess);
         group.MapGet("/api/shutdown", DiagnosticsEndpoints.GetShutdown);
         // Routing matches "/abortlab" and "/abortlab/" alike; the page's relative URLs need the slash.
         group.MapGet("/", (Func<HttpContext, Task<IResult>>)(context => context.Request.Path.Value?.EndsWith('/') == true

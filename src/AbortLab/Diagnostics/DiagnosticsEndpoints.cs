@@ -15,7 +15,7 @@ internal static class DiagnosticsEndpoints
 {
     private const int DefaultLimit = 100;
 
-    public static IResult GetRequests(TimelineStore store, string? tag, string? hop, string? limit)
+    public static IResult GetRequests(TimelineStore store, string? tag, string? hop, string? traceId, string? limit)
     {
         var count = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1 || count > TimelineQuery.MaxLimit))
@@ -26,7 +26,7 @@ internal static class DiagnosticsEndpoints
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var requests = store.GetRecent(new TimelineQuery { Tag = Empty(tag), Hop = Empty(hop), Limit = count });
+        var requests = store.GetRecent(new TimelineQuery { Tag = Empty(tag), Hop = Empty(hop), TraceId = Empty(traceId), Limit = count });
         return Results.Json(new { requests, lastSequence = store.LastSequence }, DiagnosticsJson.Options);
     }
 
@@ -57,6 +57,10 @@ internal static class DiagnosticsEndpoints
     public static IResult GetShutdown(TimelineStore store) => store.LastShutdownReport is { } report
         ? Results.Json(report, DiagnosticsJson.Options)
         : Results.Problem(title: "No shutdown yet", detail: "No graceful shutdown has been recorded in this store.", statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>What the operating system says the process does: CPU per thread, child processes, outbound connections.</summary>
+    public static IResult GetProcess(TimelineStore store, AbortScopeFactory scopes, TimeProvider time) =>
+        Results.Json(ProcessSensor.Read(store, scopes.LiveCount, time), DiagnosticsJson.Options);
 
     public static IResult GetSockets()
     {

@@ -33,8 +33,8 @@ internal static class SocketTable
         }
 
         var inodes = OwnSocketInodes();
-        var entries = ReadEntries("/proc/net/tcp").Concat(ReadEntries("/proc/net/tcp6")).ToList();
-        var listening = entries.Where(e => e.State == "0A" && inodes.Contains(e.Inode)).Select(e => e.LocalPort).Distinct().Order().ToList();
+        var entries = ReadAllEntries();
+        var listening = ListeningPorts(entries, inodes).Order().ToList();
 
         var ports = new List<PortReport>(listening.Count);
         foreach (var port in listening)
@@ -53,6 +53,30 @@ internal static class SocketTable
 
         return new SocketReport(true, ports);
     }
+
+    /// <summary>
+    /// The TCP connections this process opened itself (its local port is none of its listening ports), with the
+    /// bytes waiting in each direction: a response nobody reads shows as a receive queue that does not drain.
+    /// </summary>
+    public static IReadOnlyList<OutboundConnection> ReadOutbound()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+
+        var inodes = OwnSocketInodes();
+        var entries = ReadAllEntries();
+        var listening = ListeningPorts(entries, inodes).ToHashSet();
+        return [.. entries
+            .Where(e => e.State != "0A" && inodes.Contains(e.Inode) && !listening.Contains(e.LocalPort) && e.Inode != "0")
+            .Select(e => new OutboundConnection(e.Inode, e.Local, e.Remote, StateNames.GetValueOrDefault(e.State, e.State), e.SendQueue, e.ReceiveQueue))];
+    }
+
+    private static List<Entry> ReadAllEntries() => [.. ReadEntries("/proc/net/tcp"), .. ReadEntries("/proc/net/tcp6")];
+
+    private static IEnumerable<int> ListeningPorts(List<Entry> entries, HashSet<string> inodes) =>
+        entries.Where(e => e.State == "0A" && inodes.Contains(e.Inode)).Select(e => e.LocalPort).Distinct();
 
     private static HashSet<string> OwnSocketInodes()
     {
@@ -93,12 +117,47 @@ internal static class SocketTable
 
             var local = fields[1];
             var port = int.Parse(local.AsSpan(local.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            yield return new Entry(port, fields[3], fields[9]);
+            var queues = fields[4].Split(':');
+            yield return new Entry(port, fields[3], fields[9], local, fields[2], Hex(queues[0]), Hex(queues.Length > 1 ? queues[1] : "0"));
         }
     }
 
-    private readonly record struct Entry(int LocalPort, string State, string Inode);
+    private static long Hex(string value) => long.TryParse(value, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var number) ? number : 0;
+
+    // /proc/net/tcp prints addresses as the kernel stores them: 32-bit words in host (little-endian) order, then the port.
+    private static string Endpoint(string field)
+    {
+        var colon = field.LastIndexOf(':');
+        var hex = field.AsSpan(0, colon);
+        var port = int.Parse(field.AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        var bytes = new byte[hex.Length / 2];
+        for (var word = 0; word < bytes.Length / 4; word++)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                bytes[(word * 4) + i] = byte.Parse(hex.Slice((word * 8) + ((3 - i) * 2), 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            }
+        }
+
+        var address = new System.Net.IPAddress(bytes);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return new System.Net.IPEndPoint(address, port).ToString();
+    }
+
+    private readonly record struct Entry(int LocalPort, string State, string Inode, string LocalField, string RemoteField, long SendQueue, long ReceiveQueue)
+    {
+        public string Local => Endpoint(LocalField);
+
+        public string Remote => Endpoint(RemoteField);
+    }
 }
+
+/// <summary>A TCP connection the process opened: its socket's inode is its id while it lives.</summary>
+internal sealed record OutboundConnection(string Id, string Local, string Remote, string State, long SendQueue, long ReceiveQueue);
 
 internal sealed record SocketReport(bool Supported, IReadOnlyList<PortReport> Ports);
 

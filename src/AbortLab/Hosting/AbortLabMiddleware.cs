@@ -41,6 +41,10 @@ internal sealed partial class AbortLabMiddleware
         _uploads = uploads;
         _options = options;
         _defaultHop = string.IsNullOrEmpty(environment?.ApplicationName) ? "app" : environment.ApplicationName;
+        if (options.CurrentValue.Sensors.RecordOperationsAfterAbort)
+        {
+            OperationAfterAbortSensor.EnsureStarted();
+        }
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -73,6 +77,7 @@ internal sealed partial class AbortLabMiddleware
 
         var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection);
         connection?.OnRequestStarted(scope.Timeline);
+        RequestTimelineLocator.Attach(activity, scope.Timeline);
 
         scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
         scope.AttachRequest(context, serverLifetime);

@@ -115,6 +115,12 @@ public sealed class AbortLabOptions
     public BackgroundWorkOptions BackgroundWork { get; } = new();
 
     /// <summary>
+    /// Gets the options of the sensors that need no cooperation from the app (logs, operations after an abort).
+    /// </summary>
+    [ValidateObjectMembers]
+    public SensorOptions Sensors { get; } = new();
+
+    /// <summary>
     /// Gets the options of graceful shutdown.
     /// </summary>
     [ValidateObjectMembers]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace AbortLab;
 
@@ -7,9 +8,12 @@ namespace AbortLab;
 /// the store as an event in the same order, so a reader never sees a work stop before the abort that caused it.
 /// Times are taken from the monotonic clock and turned into UTC from the start time, so durations never jump.
 /// </summary>
-[DebuggerDisplay("{Id,nq} {Method,nq} {Path,nq}")]
+[DebuggerDisplay("{Id,nq} {Request.Method,nq} {Request.Path,nq}")]
 internal sealed class LiveTimeline
 {
+    /// <summary>How many log entries, late operations and detached works a timeline keeps of each: memory stays bounded.</summary>
+    internal const int MaxSensorEntries = 32;
+
     private readonly object _gate = new();
     private readonly TimelineStore _store;
     private readonly TimeProvider _timeProvider;
@@ -17,6 +21,9 @@ internal sealed class LiveTimeline
     private readonly DateTimeOffset _startedAt;
     private readonly long _startTimestamp;
     private List<WorkEntry>? _work;
+    private List<WorkEntry>? _detached;
+    private List<LogRecord>? _logs;
+    private List<OperationRecord>? _operations;
     private int _runningWork;
     private long _abortedTimestamp;
     private AbortReason? _reason;
@@ -123,9 +130,71 @@ internal sealed class LiveTimeline
             entry.EndTimestamp = Now();
             entry.Outcome = outcome;
             entry.Error = error;
+            if (entry.Detached)
+            {
+                Publish(TimelineEventKind.DetachedWorkChanged, entry.EndTimestamp, work: entry);
+                return;
+            }
+
             _runningWork--;
             Publish(TimelineEventKind.WorkEnded, entry.EndTimestamp, work: entry);
             ReportWorkStoppedIfDone();
+        }
+    }
+
+    /// <summary>Records work queued as detached: it is shown, but is not the request's work.</summary>
+    public WorkEntry? StartDetachedWork(string name)
+    {
+        lock (_gate)
+        {
+            if (_detached is { Count: >= MaxSensorEntries })
+            {
+                return null;
+            }
+
+            var entry = new WorkEntry(name, Now()) { Detached = true };
+            (_detached ??= new List<WorkEntry>(1)).Add(entry);
+            Publish(TimelineEventKind.DetachedWorkChanged, entry.StartTimestamp, work: entry);
+            return entry;
+        }
+    }
+
+    public void RecordLog(LogLevel level, string category, EventId eventId, string message, string? exceptionType)
+    {
+        lock (_gate)
+        {
+            if (_logs is { Count: >= MaxSensorEntries })
+            {
+                return;
+            }
+
+            var now = Now();
+            (_logs ??= new List<LogRecord>(1)).Add(new LogRecord
+            {
+                Timestamp = ToUtc(now),
+                Level = level,
+                Category = category,
+                EventName = eventId.Name ?? (eventId.Id == 0 ? null : eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Message = message.Length <= 512 ? message : message[..512],
+                Exception = exceptionType,
+            });
+            Publish(TimelineEventKind.LogRecorded, now);
+        }
+    }
+
+    /// <summary>Records an outgoing operation started after the abort; does nothing before it.</summary>
+    public void RecordOperationIfAborted(string source, string name)
+    {
+        lock (_gate)
+        {
+            if (_abortedTimestamp == 0 || _operations is { Count: >= MaxSensorEntries })
+            {
+                return;
+            }
+
+            var now = Now();
+            (_operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
+            Publish(TimelineEventKind.OperationAfterAbort, now);
         }
     }
 
@@ -209,24 +278,6 @@ internal sealed class LiveTimeline
     {
         lock (_gate)
         {
-            var work = Array.Empty<WorkRecord>();
-            if (_work is { Count: > 0 })
-            {
-                work = new WorkRecord[_work.Count];
-                for (var i = 0; i < work.Length; i++)
-                {
-                    var entry = _work[i];
-                    work[i] = new WorkRecord
-                    {
-                        Name = entry.Name,
-                        StartedAt = ToUtc(entry.StartTimestamp),
-                        EndedAt = entry.EndTimestamp == 0 ? null : ToUtc(entry.EndTimestamp),
-                        Outcome = entry.Outcome,
-                        Error = entry.Error,
-                    };
-                }
-            }
-
             return new RequestTimeline
             {
                 Id = Id,
@@ -243,7 +294,10 @@ internal sealed class LiveTimeline
                 CompletedAt = _completedTimestamp == 0 ? null : ToUtc(_completedTimestamp),
                 StatusCode = _statusCode,
                 ConnectionClosedAt = _connectionClosedTimestamp == 0 ? null : ToUtc(_connectionClosedTimestamp),
-                Work = work,
+                Work = ToRecords(_work),
+                DetachedWork = ToRecords(_detached),
+                Logs = _logs is null ? [] : [.. _logs],
+                OperationsAfterAbort = _operations is null ? [] : [.. _operations],
                 Zombie = _zombie,
                 AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
                 AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
@@ -251,6 +305,30 @@ internal sealed class LiveTimeline
                     : null,
             };
         }
+    }
+
+    private WorkRecord[] ToRecords(List<WorkEntry>? entries)
+    {
+        if (entries is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var records = new WorkRecord[entries.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var entry = entries[i];
+            records[i] = new WorkRecord
+            {
+                Name = entry.Name,
+                StartedAt = ToUtc(entry.StartTimestamp),
+                EndedAt = entry.EndTimestamp == 0 ? null : ToUtc(entry.EndTimestamp),
+                Outcome = entry.Outcome,
+                Error = entry.Error,
+            };
+        }
+
+        return records;
     }
 
     // When the last of the work stopped after an abort: the pipeline returned and no tracked work still runs.
@@ -304,5 +382,8 @@ internal sealed class LiveTimeline
         public WorkOutcome Outcome { get; set; }
 
         public string? Error { get; set; }
+
+        /// <summary>Queued as detached: shown on the timeline, never counted as the request's running work.</summary>
+        public bool Detached { get; init; }
     }
 }

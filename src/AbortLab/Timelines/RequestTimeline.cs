@@ -55,6 +55,21 @@ public sealed class RequestTimeline
     public required IReadOnlyList<WorkRecord> Work { get; init; }
 
     /// <summary>
+    /// Gets the work the request queued with <see cref="BackgroundWorkLifetime.Detached"/>: it may outlive the
+    /// request by design, so it counts neither as the request's work nor towards a zombie.
+    /// </summary>
+    public IReadOnlyList<WorkRecord> DetachedWork { get; init; } = [];
+
+    /// <summary>Gets the log entries of <c>Warning</c> and above written for the request, the first 32 of them.</summary>
+    public IReadOnlyList<LogRecord> Logs { get; init; } = [];
+
+    /// <summary>
+    /// Gets the outgoing operations (HTTP calls, database commands) the request's code started after its abort, the
+    /// first 32 of them.
+    /// </summary>
+    public IReadOnlyList<OperationRecord> OperationsAfterAbort { get; init; } = [];
+
+    /// <summary>
     /// Gets the milliseconds from the abort to the moment the last of the request's work stopped (its pipeline and
     /// every tracked unit of work), or <see langword="null"/> if it was not aborted or work still runs.
     /// </summary>

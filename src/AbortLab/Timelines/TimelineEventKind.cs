@@ -28,4 +28,13 @@ public enum TimelineEventKind
 
     /// <summary>A graceful shutdown ended; <see cref="IAbortTimelineStore.LastShutdownReport"/> holds its report.</summary>
     ShutdownReported = 8,
+
+    /// <summary>A log entry of <c>Warning</c> or above was written for a request (<see cref="RequestTimeline.Logs"/>).</summary>
+    LogRecorded = 9,
+
+    /// <summary>A request's code started an outgoing operation after its abort (<see cref="RequestTimeline.OperationsAfterAbort"/>).</summary>
+    OperationAfterAbort = 10,
+
+    /// <summary>A request queued detached work, or such work ended (<see cref="RequestTimeline.DetachedWork"/>).</summary>
+    DetachedWorkChanged = 11,
 }

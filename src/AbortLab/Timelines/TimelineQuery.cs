@@ -14,6 +14,9 @@ public sealed class TimelineQuery
     /// <summary>Gets the hop to match exactly, or <see langword="null"/> for any.</summary>
     public string? Hop { get; init; }
 
+    /// <summary>Gets the W3C trace id (32 lowercase hex digits) to match exactly, or <see langword="null"/> for any.</summary>
+    public string? TraceId { get; init; }
+
     /// <summary>
     /// Gets the most timelines to return.
     /// </summary>

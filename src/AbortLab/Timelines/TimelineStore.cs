@@ -35,6 +35,9 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     public int EventCapacity => _events.Length;
 
+    /// <summary>The id of the newest timeline: it moves whenever a request is recorded, so a reader can tell a quiet window.</summary>
+    public long LastTimelineId => Interlocked.Read(ref _lastTimelineId);
+
     public int Count
     {
         get => (int)Math.Min(Interlocked.Read(ref _lastTimelineId), _timelines.Length);
@@ -129,7 +132,8 @@ internal sealed class TimelineStore : IAbortTimelineStore
             }
 
             if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
-                (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)))
+                (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)) &&
+                (query.TraceId is null || string.Equals(query.TraceId, timeline.Request.TraceId, StringComparison.Ordinal)))
             {
                 matches.Add(timeline);
             }

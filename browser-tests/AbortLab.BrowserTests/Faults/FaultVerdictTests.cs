@@ -1,0 +1,87 @@
+using AbortLab.Playwright;
+using Xunit.Abstractions;
+
+namespace AbortLab.BrowserTests.Faults;
+
+/// <summary>
+/// Abort bugs the app does not tell AbortLab about, each caught by the rig from what the process really did, and the
+/// correct twin of each passing.
+/// </summary>
+[Collection(BrowserLabCollection.Name)]
+public sealed class FaultVerdictTests(FaultyShopFixture fixture, ITestOutputHelper output) : IClassFixture<FaultyShopFixture>
+{
+    public static TheoryData<string, AbortKind, string> Faults() => new()
+    {
+        { "fire-and-forget", AbortKind.FetchBeforeResponse, "work the app did not register is still running" },
+        { "wait-async", AbortKind.FetchBeforeResponse, "work the app did not register is still running" },
+        { "child-process", AbortKind.FetchBeforeResponse, "child process 'sleep'" },
+        { "log-error", AbortKind.FetchBeforeResponse, "the abort was logged as an error: hop 'shop' logged Error from 'AbortLab.BrowserTests.Faults.FaultyShop' with TaskCanceledException" },
+        { "exception-logger", AbortKind.FetchBeforeResponse, "the abort was logged as an error: hop 'shop' logged Error from 'Shop.Errors' with TaskCanceledException" },
+        { "status-logger", AbortKind.FetchBeforeResponse, "the abort was logged as an error: hop 'shop' logged Error from 'Shop.RequestLog'" },
+        { "swallow-then-save", AbortKind.FetchBeforeResponse, "hop 'shop' wrote after its client left: db INSERT (Microsoft.EntityFrameworkCore)" },
+        { "leaky-relay", AbortKind.FetchMidBody, "hop 'warehouse' never saw the abort" },
+        { "detached-awaited", AbortKind.FetchBeforeResponse, "detached work 'background report' queued by the aborted request on hop 'shop' is still running" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task Fault_FailsItsVerdict_NamingWhatRan(string fault, AbortKind kind, string expected)
+    {
+        var item = $"fault-{Guid.NewGuid():N}";
+        try
+        {
+            var verdict = await fixture.Rig.FireAsync(Request(kind, $"/fault/{fault}", item));
+            output.WriteLine(verdict.ToString());
+
+            Assert.False(verdict.Passed);
+            Assert.Contains(verdict.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+            if (fault == "swallow-then-save")
+            {
+                // The truth beside the verdict: the order was saved after the client had left.
+                Assert.Equal(1, await fixture.Shop.CountOrdersAsync(item));
+            }
+        }
+        finally
+        {
+            await fixture.Shop.Leftovers.StopAsync();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task Twin_Passes(string fault, AbortKind kind, string expected)
+    {
+        _ = expected;
+        var item = $"twin-{Guid.NewGuid():N}";
+        try
+        {
+            var verdict = await fixture.Rig.FireAsync(Request(kind, $"/twin/{fault}", item));
+            output.WriteLine(verdict.ToString());
+
+            verdict.EnsurePassed();
+            if (fault == "swallow-then-save")
+            {
+                Assert.Equal(0, await fixture.Shop.CountOrdersAsync(item));
+            }
+        }
+        finally
+        {
+            await fixture.Shop.Leftovers.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task EndpointThatTracksNothing_PassesOnItsPipeline()
+    {
+        var verdict = await fixture.Rig.FireAsync(new AbortRequest(AbortKind.XhrBeforeHeaders, "/twin/untracked"));
+        output.WriteLine(verdict.ToString());
+
+        verdict.EnsurePassed();
+        Assert.All(verdict.Timelines, t => Assert.Empty(t.Work));
+        Assert.NotNull(verdict.QuietCpuCores);
+    }
+
+    private static AbortRequest Request(AbortKind kind, string path, string item) => path.EndsWith("swallow-then-save", StringComparison.Ordinal)
+        ? new AbortRequest(kind, $"{path}?item={item}") { Method = "POST", Headers = new Dictionary<string, string> { ["X-Shop-Client"] = "rig" } }
+        : new AbortRequest(kind, path);
+}

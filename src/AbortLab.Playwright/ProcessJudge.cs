@@ -1,0 +1,111 @@
+using System.Globalization;
+
+namespace AbortLab.Playwright;
+
+/// <summary>
+/// Judges what the operating system saw each process do, which the app did not register: CPU still wanted once the
+/// request's work stopped, child processes the request started and left alive, connections it opened and left with
+/// bytes nobody reads.
+/// </summary>
+internal static class ProcessJudge
+{
+    /// <summary>Threads of the runtime itself (JIT, GC, finalizer, …): their bursts after a busy request are no app work.</summary>
+    private static readonly string[] RuntimeThreadPrefixes =
+        [".NET Tiered", ".NET BGC", ".NET Server GC", ".NET GC", ".NET Finalizer", ".NET SigHandler", ".NET EventPipe", ".NET Debugger"];
+
+    /// <summary>
+    /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped wants CPU in
+    /// every slice; the runtime's bursts (tiered JIT, GC) and the snapshots' own cost come and go. A process fails when
+    /// its app threads wanted at least <paramref name="threshold"/> cores in every slice. Returns the least any slice
+    /// wanted, summed over the processes (null without a sensor).
+    /// </summary>
+    public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold)
+    {
+        double? total = null;
+        foreach (var first in samples[0].Where(s => s.Supported))
+        {
+            var series = samples.Select(sample => sample.FirstOrDefault(s => s.ProcessId == first.ProcessId)).ToList();
+            if (series.Any(s => s is null))
+            {
+                continue;
+            }
+
+            var slices = series.Zip(series.Skip(1), (before, after) => Wanted(before!, after!)).Where(w => w.WindowNs > 0).ToList();
+            if (slices.Count == 0)
+            {
+                continue;
+            }
+
+            var sustained = slices.Min(w => w.Cores);
+            total = (total ?? 0) + sustained;
+            if (sustained >= threshold)
+            {
+                var whole = Wanted(series[0]!, series[^1]!);
+                verdict.Fail(
+                    $"work the app did not register is still running: process {first.ProcessId}'s threads wanted at least {sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores "
+                    + $"in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
+                    + $"(busiest: {string.Join(", ", whole.Threads.Take(3).Select(t => $"'{t.Name}' {(t.Ns / (double)whole.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}; threshold {threshold.ToString("0.00", CultureInfo.InvariantCulture)} cores). "
+                    + "Work started with Task.Run, a thread or a timer without the request's token ran on after its client left: pass it AbortScope.Token, or run it through AbortScope.RunAsync.");
+            }
+        }
+
+        return total;
+    }
+
+    private static (double Cores, long WindowNs, List<(string Name, long Ns)> Threads) Wanted(ProcessSnapshot before, ProcessSnapshot after)
+    {
+        var windowNs = after.MonotonicNs - before.MonotonicNs;
+        var threads = after.Threads
+            .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(t => (t.Name, Ns: t.RunNs + t.WaitNs - (before.Threads.FirstOrDefault(b => b.Id == t.Id) is { } b ? b.RunNs + b.WaitNs : 0)))
+            .Where(t => t.Ns > 0)
+            .OrderByDescending(t => t.Ns)
+            .ToList();
+        return (windowNs <= 0 ? 0 : threads.Sum(t => t.Ns) / (double)windowNs, windowNs, threads);
+    }
+
+    public static void JudgeChildren(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end)
+    {
+        foreach (var after in end.Where(s => s.Supported))
+        {
+            var before = baseline.FirstOrDefault(s => s.ProcessId == after.ProcessId);
+            var known = before?.Children.Select(c => c.RootChildId).ToHashSet() ?? [];
+            var knownIds = before?.Children.Select(c => c.Id).ToHashSet() ?? [];
+            foreach (var child in after.Children.Where(c => !known.Contains(c.RootChildId) && !knownIds.Contains(c.Id)))
+            {
+                verdict.Fail($"child process '{child.Name}' (pid {child.Id}: {child.CommandLine}) that process {after.ProcessId} started during the request is still running "
+                    + "after the request ended: waiting on it with the token only stops the wait. Kill it (Process.Kill(entireProcessTree: true)) or run it through AbortScope.RunProcessAsync.");
+            }
+        }
+    }
+
+    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlyList<Uri> rigAddresses)
+    {
+        var rigPorts = rigAddresses.Select(a => a.Port).ToHashSet();
+        foreach (var after in end.Where(s => s.Supported))
+        {
+            var before = baseline.FirstOrDefault(s => s.ProcessId == after.ProcessId);
+            var known = before?.Outbound.Select(c => c.Id).ToHashSet(StringComparer.Ordinal) ?? [];
+            foreach (var connection in after.Outbound.Where(c => !known.Contains(c.Id) && !IsRigConnection(c, rigPorts)))
+            {
+                if (connection.State is "established" or "closeWait" && (connection.ReceiveQueue > 0 || connection.SendQueue > 0))
+                {
+                    verdict.Fail($"process {after.ProcessId} opened a connection during the request ({connection.Local} → {connection.Remote}) that is still {connection.State} "
+                        + $"with {connection.ReceiveQueue} bytes received and unread, {connection.SendQueue} unsent: a response nobody reads (dispose the HttpResponseMessage, read its body with the token).");
+                }
+                else if (connection.State is "established" or "closeWait")
+                {
+                    verdict.Note($"process {after.ProcessId} kept a connection it opened during the request ({connection.Local} → {connection.Remote}, {connection.State}, nothing pending): a pooled connection, most likely.");
+                }
+            }
+        }
+    }
+
+    private static bool IsRigConnection(OutboundConnection connection, HashSet<int> rigPorts)
+    {
+        var colon = connection.Remote.LastIndexOf(':');
+        return colon > 0 && int.TryParse(connection.Remote.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && rigPorts.Contains(port);
+    }
+
+    private static string Milliseconds(long ns) => (ns / 1_000_000.0).ToString("0", CultureInfo.InvariantCulture) + " ms";
+}

@@ -1,0 +1,31 @@
+namespace AbortLab;
+
+/// <summary>
+/// What the operating system says this process is doing, whatever the app told AbortLab: CPU per thread, the
+/// thread pool, the processes it started and the connections it opened. Read by the rig before and after an abort;
+/// the differences are what the app did without registering it.
+/// </summary>
+internal sealed record ProcessSnapshot(
+    bool Supported,
+    int ProcessId,
+    DateTimeOffset SampledAt,
+    long MonotonicNs,
+    double CpuMs,
+    IReadOnlyList<ThreadSample> Threads,
+    ThreadPoolSample ThreadPool,
+    long LastRequestId,
+    int ActiveRequests,
+    IReadOnlyList<DescendantProcess> Children,
+    IReadOnlyList<OutboundConnection> Outbound);
+
+/// <summary>
+/// One thread's CPU so far: <paramref name="RunNs"/> on a core, <paramref name="WaitNs"/> runnable but waiting for
+/// one (from <c>/proc/self/task/*/schedstat</c>). Their sum grows at wall-clock speed for a thread that never stops,
+/// however loaded the machine is.
+/// </summary>
+internal sealed record ThreadSample(int Id, string Name, long RunNs, long WaitNs);
+
+internal sealed record ThreadPoolSample(int Threads, long PendingWorkItems, long CompletedWorkItems);
+
+/// <summary>A process descended from this one; <paramref name="RootChildId"/> is the ancestor this process started itself.</summary>
+internal sealed record DescendantProcess(int Id, int ParentId, int RootChildId, string Name, string CommandLine, double AgeMs);

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AbortLab;
+
+/// <summary>
+/// Records every log entry of <see cref="SensorOptions.MinimumLogLevel"/> and above on the timeline of the request it
+/// was written for, whoever wrote it: the app, EF Core, Kestrel. The rig fails an abort that was logged as an error.
+/// </summary>
+[ProviderAlias("AbortLab")]
+internal sealed class TimelineLoggerProvider(IOptionsMonitor<AbortLabOptions> options) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new TimelineLogger(categoryName, options);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class TimelineLogger(string category, IOptionsMonitor<AbortLabOptions> options) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) =>
+            logLevel != LogLevel.None && logLevel >= options.CurrentValue.Sensors.MinimumLogLevel && options.CurrentValue.Sensors.RecordLogs;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel) || RequestTimelineLocator.Current() is not { } timeline)
+            {
+                return;
+            }
+
+            timeline.RecordLog(logLevel, category, eventId, formatter(state, exception), exception?.GetType().Name);
+        }
+    }
+}
