@@ -3,7 +3,9 @@ namespace AbortLab.BrowserTests;
 /// <summary>Where the browser tests keep what they produce: under <c>browser-tests/artifacts/</c> (git-ignored).</summary>
 internal static class RepositoryPaths
 {
-    public static string Artifacts { get; } = Path.Combine(FindRoot(), "browser-tests", "artifacts");
+    public static string Root { get; } = FindRoot();
+
+    public static string Artifacts { get; } = Path.Combine(Root, "browser-tests", "artifacts");
 
     private static string FindRoot()
     {
