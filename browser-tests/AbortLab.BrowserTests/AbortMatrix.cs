@@ -23,7 +23,7 @@ internal static class AbortMatrix
         // Negative control: the keepalive request must finish after the navigation, within the deadline. Its response
         // comes whole at the end: once headers have arrived and the page is gone, Chromium drops a keepalive
         // response (measured: "slow", which flushes its headers first, is cancelled 30 ms after the navigation).
-        ["process-short"] = "/lab/process?ms=1500",
+        ["process-short"] = "/lab/process?ms=3000",
     };
 
     /// <summary>

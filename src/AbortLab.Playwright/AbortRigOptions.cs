@@ -98,12 +98,13 @@ public sealed class AbortRigOptions
     public TimeSpan QuietWindow { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// Gets or sets how many cores' worth of CPU the app's threads may want during the <see cref="QuietWindow"/>
-    /// (time on a core plus time waiting for one, so a loaded machine does not hide a loop) before the verdict says
-    /// work the app did not register is still running. A loop that never stops wants 1 core.
+    /// Gets or sets how many cores' worth of CPU the app's threads may use in every slice of the
+    /// <see cref="QuietWindow"/> (the window is cut in five) before the verdict says work the app did not register is
+    /// still running. A loop that never stops uses a whole core when it has one; the runtime's own threads (JIT, GC)
+    /// are left out.
     /// </summary>
-    /// <value>Defaults to 0.5; from 0.05 to 64.</value>
-    public double CpuThreshold { get; set; } = 0.5;
+    /// <value>Defaults to 0.25; from 0.05 to 64.</value>
+    public double CpuThreshold { get; set; } = 0.25;
 
     /// <summary>
     /// Gets or sets a value that tells whether detached background work that the aborted request queued and that is
@@ -114,8 +115,9 @@ public sealed class AbortRigOptions
     public bool FailOnDetachedWork { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets how long the rig waits, before a triggered abort, for an endpoint that tracks no work: once every
-    /// hop has started its pipeline and no new hop appeared for this long, the abort is fired.
+    /// Gets or sets how long the rig waits, before a triggered abort, for the request's chain of hops to settle:
+    /// without <see cref="AbortRequest.ExpectedHops"/>, and for an endpoint that tracks no work, the abort is fired
+    /// once no new hop appeared for this long.
     /// </summary>
     /// <value>Defaults to 250 milliseconds.</value>
     public TimeSpan UntrackedStartDelay { get; set; } = TimeSpan.FromMilliseconds(250);

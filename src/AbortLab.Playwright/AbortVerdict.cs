@@ -63,8 +63,8 @@ public sealed class AbortVerdict
     public bool? ConnectionKept { get; internal set; }
 
     /// <summary>
-    /// Gets how many cores' worth of CPU the app's processes wanted during the quiet window after the request's work
-    /// stopped (time on a core plus time waiting for one), or <see langword="null"/> when not measured.
+    /// Gets how many cores' worth of CPU the app's threads used in the quietest slice of the window after the
+    /// request's work stopped (summed over the processes), or <see langword="null"/> when not measured.
     /// </summary>
     public double? QuietCpuCores { get; internal set; }
 

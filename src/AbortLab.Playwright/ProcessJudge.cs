@@ -14,10 +14,11 @@ internal static class ProcessJudge
         [".NET Tiered", ".NET BGC", ".NET Server GC", ".NET GC", ".NET Finalizer", ".NET SigHandler", ".NET EventPipe", ".NET Debugger"];
 
     /// <summary>
-    /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped wants CPU in
-    /// every slice; the runtime's bursts (tiered JIT, GC) and the snapshots' own cost come and go. A process fails when
-    /// its app threads wanted at least <paramref name="threshold"/> cores in every slice. Returns the least any slice
-    /// wanted, summed over the processes (null without a sensor).
+    /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped runs in every
+    /// slice; the runtime's bursts (tiered JIT, GC) and the snapshots' own cost come and go. A process fails when its
+    /// app threads ran on a core for at least <paramref name="threshold"/> cores' worth of time in every slice. Time
+    /// spent waiting for a core is not counted: on a loaded machine every thread that merely wakes often waits long.
+    /// Returns the least any slice ran, summed over the processes (null without a sensor).
     /// </summary>
     public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold)
     {
@@ -36,14 +37,14 @@ internal static class ProcessJudge
                 continue;
             }
 
-            var sustained = slices.Min(w => w.Cores);
+            var sustained = slices.Min(w => w.RunCores);
             total = (total ?? 0) + sustained;
             if (sustained >= threshold)
             {
                 var whole = Wanted(series[0]!, series[^1]!);
                 verdict.Fail(
-                    $"work the app did not register is still running: process {first.ProcessId}'s threads wanted at least {sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores "
-                    + $"in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
+                    $"work the app did not register is still running: process {first.ProcessId}'s threads ran on at least {sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores "
+                    + $"(wanting {whole.Cores.ToString("0.00", CultureInfo.InvariantCulture)}) in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
                     + $"(busiest: {string.Join(", ", whole.Threads.Take(3).Select(t => $"'{t.Name}' {(t.Ns / (double)whole.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}; threshold {threshold.ToString("0.00", CultureInfo.InvariantCulture)} cores). "
                     + "Work started with Task.Run, a thread or a timer without the request's token ran on after its client left: pass it AbortScope.Token, or run it through AbortScope.RunAsync.");
             }
@@ -52,16 +53,19 @@ internal static class ProcessJudge
         return total;
     }
 
-    private static (double Cores, long WindowNs, List<(string Name, long Ns)> Threads) Wanted(ProcessSnapshot before, ProcessSnapshot after)
+    private static (double RunCores, double Cores, long WindowNs, List<(string Name, long Ns)> Threads) Wanted(ProcessSnapshot before, ProcessSnapshot after)
     {
         var windowNs = after.MonotonicNs - before.MonotonicNs;
         var threads = after.Threads
             .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
-            .Select(t => (t.Name, Ns: t.RunNs + t.WaitNs - (before.Threads.FirstOrDefault(b => b.Id == t.Id) is { } b ? b.RunNs + b.WaitNs : 0)))
+            .Select(t => (Thread: t, Before: before.Threads.FirstOrDefault(b => b.Id == t.Id)))
+            .Select(p => (p.Thread.Name, Run: p.Thread.RunNs - (p.Before?.RunNs ?? 0), Ns: p.Thread.RunNs + p.Thread.WaitNs - (p.Before is null ? 0 : p.Before.RunNs + p.Before.WaitNs)))
             .Where(t => t.Ns > 0)
-            .OrderByDescending(t => t.Ns)
+            .OrderByDescending(t => t.Run)
             .ToList();
-        return (windowNs <= 0 ? 0 : threads.Sum(t => t.Ns) / (double)windowNs, windowNs, threads);
+        return windowNs <= 0
+            ? (0, 0, windowNs, [])
+            : (threads.Sum(t => t.Run) / (double)windowNs, threads.Sum(t => t.Ns) / (double)windowNs, windowNs, [.. threads.Select(t => (t.Name, t.Run))]);
     }
 
     public static void JudgeChildren(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end)

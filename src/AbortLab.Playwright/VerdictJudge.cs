@@ -222,9 +222,10 @@ internal static class VerdictJudge
                 verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {operation.Name} ({operation.Source}) started {Milliseconds(operation.StartedAt - hopAbortedAt)} after the abort. Something caught the abort and carried on.");
             }
 
-            foreach (var work in timeline.Work.Where(w => w.StartedAt > hopAbortedAt))
+            // Work that began after the abort and was cancelled at once honoured it; work that ran on did not.
+            foreach (var work in timeline.Work.Where(w => w.StartedAt > hopAbortedAt && w.Outcome != WorkOutcome.Canceled))
             {
-                verdict.Fail($"hop '{timeline.Hop}' started work '{work.Name}' {Milliseconds(work.StartedAt - hopAbortedAt)} after its client left. Something caught the abort and carried on.");
+                verdict.Fail($"hop '{timeline.Hop}' started work '{work.Name}' {Milliseconds(work.StartedAt - hopAbortedAt)} after its client left, and it {(work.EndedAt is null ? "still runs" : $"ended {work.Outcome}")}. Something caught the abort and carried on.");
             }
 
             foreach (var work in timeline.DetachedWork)
