@@ -76,7 +76,11 @@ public static class AbortableProcess
             await exited.Task;
         }
 
-        // A killed tree may leave a grandchild holding the pipes for a moment; never wait on it long past the exit.
+        // Killed: the output is of no use, and a grandchild may hold the pipes for a while (seen: 1 s, the drain's
+        // whole timeout, added to the abort's stop time).
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // A finished tree may leave a grandchild holding the pipes for a moment; never wait on it long past the exit.
         try
         {
             await Task.WhenAll(outputClosed.Task, errorClosed.Task).WaitAsync(OutputDrainTimeout);
