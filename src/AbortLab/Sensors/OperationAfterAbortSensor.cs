@@ -37,7 +37,10 @@ internal static class OperationAfterAbortSensor
         ActivitySource.AddActivityListener(new ActivityListener
         {
             ShouldListenTo = static source => Sources.ContainsKey(source.Name),
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+            // An activity only inside a request already aborted: elsewhere the sensor changes nothing (no activity,
+            // no traceparent header that the app did not ask for).
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) =>
+                RequestTimelineLocator.Current() is { AbortedAt: not null } ? ActivitySamplingResult.PropagationData : ActivitySamplingResult.None,
             ActivityStarted = static activity => Record(activity.Source.Name, $"{Sources[activity.Source.Name]} {activity.DisplayName}"),
         });
         DiagnosticListener.AllListeners.Subscribe(new ListenerObserver());

@@ -21,8 +21,24 @@ internal sealed class TimelineLoggerProvider(IOptionsMonitor<AbortLabOptions> op
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) =>
-            logLevel != LogLevel.None && logLevel >= options.CurrentValue.Sensors.MinimumLogLevel && options.CurrentValue.Sensors.RecordLogs;
+        public bool IsEnabled(LogLevel logLevel)
+        {
+            if (logLevel == LogLevel.None)
+            {
+                return false;
+            }
+
+            try
+            {
+                var sensors = options.CurrentValue.Sensors;
+                return sensors.RecordLogs && logLevel >= sensors.MinimumLogLevel;
+            }
+            catch (OptionsValidationException)
+            {
+                // The host is failing to start over these very options; its log of that must not fail in turn.
+                return false;
+            }
+        }
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
