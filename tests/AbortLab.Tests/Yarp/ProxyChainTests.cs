@@ -1,7 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using AbortLab.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AbortLab.Tests.Yarp;
 
@@ -118,5 +123,41 @@ public sealed class ProxyChainTests(ITestOutputHelper output)
         var proxy = await chain.Proxy.WaitForTimelineAsync(t => t.Tag == "dies" && t.CompletedAt is not null);
         Assert.Equal(AbortReason.UpstreamCanceled, proxy.AbortReason);
         Assert.Equal("ResponseBodyDestination", proxy.Work.Single().Error);
+    }
+    [Fact]
+    public async Task AnUpstreamResponseLeftUnread_ClosesItsConnection_InsteadOfDrainingIt()
+    {
+        // YARP disposes the upstream body unread when its client left during a write; drained, the upstream would
+        // keep streaming for a client that is gone, and only the pool would notice.
+        var finish = new Signal();
+        await using var app = await KestrelTestHost.StartAsync(
+            endpoints =>
+            {
+                endpoints.UseAbortLab();
+                endpoints.MapGet("/partial", async (HttpContext context) =>
+                {
+                    await context.Response.WriteAsync("partial");
+                    await context.Response.Body.FlushAsync();
+                    await finish.WaitAsync();
+                    await context.Response.WriteAsync(" and the rest");
+                });
+                endpoints.MapGet("/next", () => "next");
+            },
+            options => options.HopName = "app");
+        await using var proxy = await ProxyChain.StartProxyAsync(app.BaseAddress, http2Upstream: false);
+        using var invoker = proxy.Services.GetRequiredService<IForwarderHttpClientFactory>().CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
+
+        using (var response = await invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(app.BaseAddress, "/partial")), CancellationToken.None))
+        {
+            var body = await response.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[7]) > 0);
+        }
+
+        finish.Set();
+        var first = await app.WaitForTimelineAsync(t => t.Path == "/partial" && t.CompletedAt is not null);
+        using var next = await invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(app.BaseAddress, "/next")), CancellationToken.None);
+        var second = await app.WaitForTimelineAsync(t => t.Path == "/next" && t.CompletedAt is not null);
+
+        Assert.NotEqual(first.ConnectionId, second.ConnectionId);
     }
 }
