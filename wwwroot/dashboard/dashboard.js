@@ -1,5 +1,7 @@
 // AbortLab dashboard: seeds from api/requests, then follows api/stream (Server-Sent Events). EventSource resends
-// Last-Event-ID by itself when it reconnects, and the server replays what was missed, so no event is lost.
+// Last-Event-ID by itself when it reconnects, and the server replays what was missed. When it cannot (the server
+// restarted, or this page fell too far behind), it sends `resync` and the page reloads its state from api/requests.
+// The page's Content-Security-Policy allows no inline style or script: styles are set through the DOM.
 (() => {
   'use strict';
 
@@ -19,6 +21,8 @@
   const timelines = new Map();
   const hops = new Set();
   let lastSequence = 0;
+  let lastEventId = '';
+  let resyncs = 0;
   let renderQueued = false;
 
   const $ = (id) => document.getElementById(id);
@@ -54,34 +58,57 @@
   }
 
   function connect() {
-    const source = new EventSource(`api/stream?lastEventId=${lastSequence}`);
-    source.onopen = () => setStatus('live', 'live');
+    const source = new EventSource(`api/stream?lastEventId=${encodeURIComponent(lastEventId)}`);
+    source.onopen = () => setStatus(resyncs ? `live (resynced ×${resyncs})` : 'live', 'live');
     source.onerror = () => setStatus('reconnecting…', 'reconnecting');
     const onEvent = (message) => {
       const event = JSON.parse(message.data);
       lastSequence = event.sequence;
+      lastEventId = message.lastEventId;
       remember(event.timeline);
       queueRender();
     };
-    for (const kind of ['requestStarted', 'requestAborted', 'workStarted', 'workEnded', 'requestCompleted', 'connectionClosed', 'zombieDetected']) {
+    for (const kind of ['requestStarted', 'requestAborted', 'workStarted', 'workEnded', 'requestCompleted', 'connectionClosed', 'zombieDetected',
+      'logRecorded', 'operationAfterAbort', 'detachedWorkChanged']) {
       source.addEventListener(kind, onEvent);
     }
     source.addEventListener('shutdownReported', (message) => {
       lastSequence = JSON.parse(message.data).sequence;
+      lastEventId = message.lastEventId;
       showShutdownReport();
+    });
+    source.addEventListener('resync', (message) => {
+      // The server restarted or this page fell behind: what it holds is the truth now.
+      const resync = JSON.parse(message.data);
+      resyncs++;
+      lastEventId = resync.lastEventId;
+      const notice = $('resync-notice');
+      notice.hidden = false;
+      notice.textContent = `state reloaded at ${new Date().toLocaleTimeString()} (${resync.reason})`;
+      notice.dataset.count = String(resyncs);
+      setStatus(`live (resynced ×${resyncs})`, 'live');
+      timelines.clear();
+      load();
     });
   }
 
-  async function seed() {
+  async function load() {
     try {
       const response = await fetch('api/requests?limit=500');
       const body = await response.json();
       body.requests.slice().reverse().forEach(remember);
       lastSequence = body.lastSequence;
+      return body.lastEventId;
     } catch (error) {
       setStatus('cannot read api/requests', 'reconnecting');
+      return '';
+    } finally {
+      queueRender();
     }
-    queueRender();
+  }
+
+  async function seed() {
+    lastEventId = await load();
     connect();
   }
 
@@ -159,7 +186,8 @@
     $('histogram').replaceChildren(...BUCKETS.map((bucket, i) => {
       const element = document.createElement('div');
       element.className = 'bucket';
-      element.innerHTML = `<span class="count">${counts[i]}</span><div class="bar" style="height:${(70 * counts[i]) / max}%"></div><span class="range">${bucket.label}</span>`;
+      element.innerHTML = `<span class="count">${counts[i]}</span><div class="bar"></div><span class="range">${bucket.label}</span>`;
+      element.querySelector('.bar').style.height = `${(70 * counts[i]) / max}%`;
       return element;
     }));
   }
@@ -190,12 +218,6 @@
       row.classList.toggle('zombie', t.zombie);
       const css = t.abortReason || (t.completedAt ? 'completed' : 'running');
       const finished = time(t.completedAt) ?? now;
-      const ticks = [];
-      if (t.abortedAt) ticks.push(`<span class="tick abort" title="aborted: ${t.abortReason}" style="left:${x(time(t.abortedAt))}"></span>`);
-      for (const w of t.work) {
-        if (w.endedAt) ticks.push(`<span class="tick work" title="${escape(w.name)}: ${w.outcome}${w.error ? ` (${escape(w.error)})` : ''}" style="left:${x(time(w.endedAt))}"></span>`);
-      }
-      if (t.connectionClosedAt) ticks.push(`<span class="tick socket" title="socket closed" style="left:${x(time(t.connectionClosedAt))}"></span>`);
       const facts = [
         t.statusCode != null ? String(t.statusCode) : '…',
         t.abortToWorkStoppedMs != null ? `work +${t.abortToWorkStoppedMs.toFixed(1)} ms` : (t.abortedAt ? 'work running' : ''),
@@ -203,8 +225,26 @@
       ].filter(Boolean).join(' · ');
       row.innerHTML = `<span class="hop">${escape(t.hop)}</span>`
         + `<span class="what" title="${escape(t.path)}">${escape(t.method)} ${escape(t.path)} <small>${escape(t.protocol)}</small></span>`
-        + `<div class="waterfall"><span class="bar-fill ${css}" style="left:${x(time(t.startedAt))};width:${Math.max(0.5, (100 * (finished - time(t.startedAt))) / span)}%"></span>${ticks.join('')}</div>`
+        + '<div class="waterfall"></div>'
         + `<span class="facts">${facts}</span>`;
+      const waterfall = row.querySelector('.waterfall');
+      const bar = document.createElement('span');
+      bar.className = `bar-fill ${css}`;
+      bar.style.left = x(time(t.startedAt));
+      bar.style.width = `${Math.max(0.5, (100 * (finished - time(t.startedAt))) / span)}%`;
+      waterfall.appendChild(bar);
+      const tick = (kind, title, at) => {
+        const element = document.createElement('span');
+        element.className = `tick ${kind}`;
+        element.title = title;
+        element.style.left = x(at);
+        waterfall.appendChild(element);
+      };
+      if (t.abortedAt) tick('abort', `aborted: ${t.abortReason}`, time(t.abortedAt));
+      for (const w of t.work) {
+        if (w.endedAt) tick('work', `${w.name}: ${w.outcome}${w.error ? ` (${w.error})` : ''}`, time(w.endedAt));
+      }
+      if (t.connectionClosedAt) tick('socket', 'socket closed', time(t.connectionClosedAt));
       trace.appendChild(row);
     }
     return trace;

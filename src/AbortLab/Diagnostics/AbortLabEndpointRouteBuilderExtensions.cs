@@ -33,10 +33,10 @@ public static class AbortLabEndpointRouteBuilderExtensions
         paths.Add(root);
 
         var group = endpoints.MapGroup(root);
-        group.AddEndpointFilter<LoopbackOnlyFilter>();
+        group.AddEndpointFilter<DiagnosticsAccessFilter>();
         group.MapGet("/api/requests", DiagnosticsEndpoints.GetRequests);
         group.MapGet("/api/requests/{id}", DiagnosticsEndpoints.GetRequest);
-        group.MapGet("/api/stream", DiagnosticsEndpoints.StreamAsync);
+        group.MapGet("/api/stream", (HttpContext context, DiagnosticsEventStream stream) => stream.StreamAsync(context));
         group.MapGet("/api/connections", DiagnosticsEndpoints.GetConnections);
         group.MapGet("/api/sockets", DiagnosticsEndpoints.GetSockets);
         group.MapGet("/api/process", DiagnosticsEndpoints.GetProcess);

@@ -24,13 +24,13 @@ internal static class DashboardFiles
         var name = string.IsNullOrEmpty(file) ? "index.html" : file;
         if (name.Contains("..", StringComparison.Ordinal) || !ContentTypes.TryGetValue(Path.GetExtension(name), out var contentType))
         {
-            return Results.NotFound();
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound);
         }
 
         await using var resource = typeof(DashboardFiles).Assembly.GetManifestResourceStream(ResourcePrefix + name);
         if (resource is null)
         {
-            return Results.NotFound();
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound);
         }
 
         var bytes = new byte[resource.Length];

@@ -1,10 +1,5 @@
-using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
 
 namespace AbortLab;
 
@@ -14,6 +9,7 @@ namespace AbortLab;
 internal static class DiagnosticsEndpoints
 {
     private const int DefaultLimit = 100;
+    private const int MaxFilterLength = 256;
 
     public static IResult GetRequests(TimelineStore store, string? tag, string? hop, string? traceId, string? limit)
     {
@@ -26,8 +22,19 @@ internal static class DiagnosticsEndpoints
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
+        if (InvalidFilter(("tag", tag), ("hop", hop), ("traceId", traceId)) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!string.IsNullOrEmpty(traceId) && (traceId.Length != 32 || traceId.AsSpan().ContainsAnyExcept("0123456789abcdef")))
+        {
+            return Results.Problem(title: "Invalid query", detail: "'traceId' must be 32 lowercase hexadecimal digits.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var requests = store.GetRecent(new TimelineQuery { Tag = Empty(tag), Hop = Empty(hop), TraceId = Empty(traceId), Limit = count });
-        return Results.Json(new { requests, lastSequence = store.LastSequence }, DiagnosticsJson.Options);
+        var lastSequence = store.LastSequence;
+        return Results.Json(new { requests, lastSequence, lastEventId = EventStreamCursor.IdOf(store, lastSequence) }, DiagnosticsJson.Options);
     }
 
     public static IResult GetRequest(TimelineStore store, string id)
@@ -69,78 +76,20 @@ internal static class DiagnosticsEndpoints
         return Results.Json(new { supported = report.Supported, ports = report.Ports, totals }, DiagnosticsJson.Options);
     }
 
-    /// <summary>
-    /// Server-Sent Events of timeline events, <c>id:</c> being the sequence number. A client reconnecting with
-    /// <c>Last-Event-ID</c> (EventSource does it by itself) gets every event it missed that the ring still holds.
-    /// </summary>
-    public static async Task StreamAsync(HttpContext context, TimelineStore store, IHostApplicationLifetime lifetime)
+    private static IResult? InvalidFilter(params ReadOnlySpan<(string Name, string? Value)> filters)
     {
-        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
-        if (string.IsNullOrEmpty(lastEventId))
+        foreach (var (name, value) in filters)
         {
-            lastEventId = context.Request.Query["lastEventId"].ToString();
-        }
-
-        long after = 0;
-        if (lastEventId.Length > 0 && (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
-        {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await Results.Problem(title: "Invalid Last-Event-ID", detail: "Last-Event-ID must be a sequence number.", statusCode: 400).ExecuteAsync(context);
-            return;
-        }
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-        try
-        {
-            await response.WriteAsync("retry: 1000\n\n", stop.Token);
-            await response.Body.FlushAsync(stop.Token);
-
-            // Straight into the response's pipe, and one flush per burst rather than per event: a followed stream
-            // must not cost every request of a busy server a syscall and a string (the overhead benchmark measures it).
-            var writer = response.BodyWriter;
-            await using var json = new Utf8JsonWriter(writer);
-            await foreach (var timelineEvent in store.ReadEventsAsync(after, stop.Token))
+            if (value is not null && (value.Length > MaxFilterLength || value.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || value.Contains('\uFFFD', StringComparison.Ordinal)))
             {
-                WriteEvent(writer, json, timelineEvent, store);
-                if (store.LastSequence <= timelineEvent.Sequence)
-                {
-                    await writer.FlushAsync(stop.Token);
-                }
+                return Results.Problem(
+                    title: "Invalid query",
+                    detail: $"'{name}' must be at most {MaxFilterLength} printable characters.",
+                    statusCode: StatusCodes.Status400BadRequest);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The dashboard left, or the host is stopping: the stream is over.
-        }
-    }
 
-    private static void WriteEvent(PipeWriter writer, Utf8JsonWriter json, TimelineEvent timelineEvent, TimelineStore store)
-    {
-        writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"id: {timelineEvent.Sequence}\nevent: {JsonNamingPolicy.CamelCase.ConvertName(timelineEvent.Kind.ToString())}\ndata: ")));
-        json.Reset(writer);
-        JsonSerializer.Serialize(
-            json,
-            new
-            {
-                sequence = timelineEvent.Sequence,
-                kind = timelineEvent.Kind,
-                timestamp = timelineEvent.Timestamp,
-                requestId = timelineEvent.RequestId,
-                hop = timelineEvent.Hop,
-                reason = timelineEvent.Reason,
-                workName = timelineEvent.WorkName,
-                workOutcome = timelineEvent.WorkOutcome,
-                statusCode = timelineEvent.StatusCode,
-                timeline = store.Find(timelineEvent.RequestId),
-            },
-            DiagnosticsJson.Options);
-        json.Flush();
-        writer.Write("\n\n"u8);
+        return null;
     }
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -17,7 +17,7 @@ internal sealed partial class AbortLabMiddleware
             options.HopName ?? _defaultHop,
             TagOf(request, options),
             request.Method,
-            PathOf(request, options.RedactQueryString),
+            PathOf(request, options),
             request.Protocol,
             connection?.ConnectionId ?? context.Connection.Id);
     }
@@ -53,7 +53,7 @@ internal sealed partial class AbortLabMiddleware
             : null;
     }
 
-    private static string PathOf(HttpRequest request, bool redactQuery)
+    private static string PathOf(HttpRequest request, AbortLabOptions options)
     {
         var path = (request.PathBase + request.Path).ToString();
         if (!request.QueryString.HasValue)
@@ -61,24 +61,60 @@ internal sealed partial class AbortLabMiddleware
             return path;
         }
 
-        if (!redactQuery)
+        var query = request.QueryString.Value!;
+        if (!options.RedactQueryString)
         {
-            return path + request.QueryString.Value;
+            return path + query;
         }
 
         var builder = new StringBuilder(path).Append('?');
         var first = true;
-        foreach (var (key, _) in request.Query)
+        foreach (var range in query.AsSpan(1).Split('&'))
         {
+            var parameter = query.AsSpan(1)[range];
+            if (parameter.IsEmpty)
+            {
+                continue;
+            }
+
             if (!first)
             {
                 builder.Append('&');
             }
 
-            builder.Append(Uri.EscapeDataString(key)).Append('=').Append(RedactedValue);
             first = false;
+            var equals = parameter.IndexOf('=');
+            var name = Decode(equals < 0 ? parameter : parameter[..equals]);
+            if (IsShownInClear(name, options.QueryParametersShownInClear))
+            {
+                builder.Append(parameter);
+            }
+            else if (equals < 0)
+            {
+                // A parameter without a value may be a secret itself ("?sk_live_…").
+                builder.Append(RedactedValue);
+            }
+            else
+            {
+                builder.Append(Uri.EscapeDataString(name)).Append('=').Append(RedactedValue);
+            }
         }
 
         return builder.ToString();
+    }
+
+    private static string Decode(ReadOnlySpan<char> name) => Uri.UnescapeDataString(name.ToString().Replace('+', ' '));
+
+    private static bool IsShownInClear(string name, IList<string> shownInClear)
+    {
+        for (var i = 0; i < shownInClear.Count; i++)
+        {
+            if (string.Equals(shownInClear[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -85,6 +85,7 @@ public static class AbortLabServiceCollectionExtensions
             provider.GetRequiredService<TimelineStore>()));
         services.TryAddSingleton<StalledUploadMonitor>();
         services.TryAddSingleton<DiagnosticsPaths>();
+        services.TryAddSingleton<DiagnosticsEventStream>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, TimelineLoggerProvider>());
         services.TryAddSingleton<BackgroundWorkQueue>();
         services.TryAddSingleton<IBackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>());

@@ -36,6 +36,14 @@ public sealed class AbortLabOptions
     public bool RedactQueryString { get; set; } = true;
 
     /// <summary>
+    /// Gets the query parameters whose values are shown in clear on timelines when <see cref="RedactQueryString"/>
+    /// is set (names compared case-insensitively). Every other value is replaced by <c>***</c>, and so is a
+    /// parameter given without a value, whose name may be the secret.
+    /// </summary>
+    /// <value>Defaults to empty.</value>
+    public IList<string> QueryParametersShownInClear { get; } = [];
+
+    /// <summary>
     /// Gets or sets the request header whose value tags a request's timeline.
     /// </summary>
     /// <value>Defaults to <c>AbortLab-Tag</c>.</value>
@@ -119,6 +127,12 @@ public sealed class AbortLabOptions
     /// </summary>
     [ValidateObjectMembers]
     public SensorOptions Sensors { get; } = new();
+
+    /// <summary>
+    /// Gets the options of the diagnostics API and dashboard: who may reach them, and the event stream's bounds.
+    /// </summary>
+    [ValidateObjectMembers]
+    public DiagnosticsOptions Diagnostics { get; } = new();
 
     /// <summary>
     /// Gets the options of graceful shutdown.

@@ -48,4 +48,13 @@ internal static partial class AbortLabLog
 
     [LoggerMessage(8, LogLevel.Information, "The host is stopping: aborting {Count} request scope(s) with reason ServerShutdown.", EventName = "ShutdownAbortingScopes")]
     public static partial void ShutdownAbortingScopes(ILogger logger, int count);
+
+    [LoggerMessage(15, LogLevel.Warning, "An event stream subscriber on {Hop} fell {Lag} events behind (limit {Limit}) and was cut; it was told to resync.", EventName = "StreamSubscriberCut")]
+    public static partial void StreamSubscriberCut(ILogger logger, string hop, long lag, int limit);
+
+    [LoggerMessage(16, LogLevel.Warning, "An event stream subscriber on {Hop} was refused: {Limit} already follow the stream (AbortLabOptions.Diagnostics.MaxStreamSubscribers).", EventName = "StreamSubscriberRefused")]
+    public static partial void StreamSubscriberRefused(ILogger logger, string hop, int limit);
+
+    [LoggerMessage(17, LogLevel.Debug, "A diagnostics request to {Path} was refused: {Why}.", EventName = "DiagnosticsRefused")]
+    public static partial void DiagnosticsRefused(ILogger logger, string path, string why);
 }

@@ -19,6 +19,8 @@ internal sealed class AbortLabMetrics : IDisposable
     private readonly Histogram<double> _connectionCloseDuration;
     private readonly UpDownCounter<long> _activeScopes;
     private readonly Counter<long> _zombies;
+    private readonly Counter<long> _streamSubscribersCut;
+    private readonly Counter<long> _streamSubscribersRefused;
 
     public AbortLabMetrics(IMeterFactory meterFactory)
     {
@@ -43,6 +45,16 @@ internal sealed class AbortLabMetrics : IDisposable
             "abortlab.zombies",
             unit: "{request}",
             description: "Number of aborted requests whose work still ran after the zombie threshold.");
+
+        _streamSubscribersCut = _meter.CreateCounter<long>(
+            "abortlab.diagnostics.stream.cut",
+            unit: "{subscriber}",
+            description: "Number of event stream subscribers cut because they fell behind.");
+
+        _streamSubscribersRefused = _meter.CreateCounter<long>(
+            "abortlab.diagnostics.stream.refused",
+            unit: "{subscriber}",
+            description: "Number of event stream subscribers refused because the subscriber limit was reached.");
 
         _activeScopes = _meter.CreateUpDownCounter<long>(
             "abortlab.scopes.active",
@@ -97,6 +109,10 @@ internal sealed class AbortLabMetrics : IDisposable
             _zombies.Add(1, new KeyValuePair<string, object?>(ReasonTagName, ToTagValue(reason)));
         }
     }
+
+    public void StreamSubscriberCut() => _streamSubscribersCut.Add(1);
+
+    public void StreamSubscriberRefused() => _streamSubscribersRefused.Add(1);
 
     public void Dispose() => _meter.Dispose();
 

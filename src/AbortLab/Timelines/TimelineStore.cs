@@ -33,6 +33,12 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     public int Capacity => _timelines.Length;
 
+    /// <summary>
+    /// Names this store among the stores of earlier processes: event ids carry it, so an id from before a restart
+    /// is told apart from one of this store's.
+    /// </summary>
+    public string Epoch { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
     public int EventCapacity => _events.Length;
 
     /// <summary>The id of the newest timeline: it moves whenever a request is recorded, so a reader can tell a quiet window.</summary>
@@ -201,6 +207,47 @@ internal sealed class TimelineStore : IAbortTimelineStore
             }
 
             next += count;
+        }
+    }
+
+    /// <summary>The sequence number of the oldest event the ring still holds (1 while it has not wrapped).</summary>
+    public long OldestSequence
+    {
+        get
+        {
+            lock (_eventGate)
+            {
+                return Math.Max(1, _lastSequence - _events.Length + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies the events from <paramref name="from"/> on (or from the oldest still held, if the ring has overwritten
+    /// it) into <paramref name="batch"/>, and gives the sequence of the first one copied.
+    /// </summary>
+    public int CopyEvents(long from, TimelineEvent[] batch, out long first)
+    {
+        lock (_eventGate)
+        {
+            first = Math.Max(from, _lastSequence - _events.Length + 1);
+            var count = (int)Math.Clamp(_lastSequence - first + 1, 0, batch.Length);
+            for (var i = 0; i < count; i++)
+            {
+                batch[i] = _events[(first + i - 1) % _events.Length];
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Completes when the next event is appended.</summary>
+    public Task NextEventAsync()
+    {
+        lock (_eventGate)
+        {
+            _eventArrived ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _eventArrived.Task;
         }
     }
 

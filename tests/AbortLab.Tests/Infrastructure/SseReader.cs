@@ -14,12 +14,12 @@ internal sealed class SseReader : IAsyncDisposable
         _reader = reader;
     }
 
-    public static async Task<SseReader> OpenAsync(HttpClient http, string path, long? lastEventId)
+    public static async Task<SseReader> OpenAsync(HttpClient http, string path, string? lastEventId)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (lastEventId is { } id)
+        if (lastEventId is not null)
         {
-            request.Headers.Add("Last-Event-ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
         }
 
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -31,7 +31,7 @@ internal sealed class SseReader : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(KestrelTestHost.WaitTimeout);
         var messages = new List<SseMessage>();
-        long id = -1;
+        string? id = null;
         string? name = null;
         var data = new StringBuilder();
         while (messages.Count < count)
@@ -39,17 +39,17 @@ internal sealed class SseReader : IAsyncDisposable
             var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new IOException("The stream ended.");
             if (line.Length == 0)
             {
-                if (id >= 0)
+                if (id is not null)
                 {
                     messages.Add(new SseMessage(id, name ?? "message", data.ToString()));
                 }
 
-                (id, name) = (-1, null);
+                (id, name) = (null, null);
                 data.Clear();
             }
             else if (line.StartsWith("id: ", StringComparison.Ordinal))
             {
-                id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+                id = line[4..];
             }
             else if (line.StartsWith("event: ", StringComparison.Ordinal))
             {
@@ -64,6 +64,20 @@ internal sealed class SseReader : IAsyncDisposable
         return messages;
     }
 
+    public async Task<SseMessage> ReadUntilAsync(Func<SseMessage, bool> predicate)
+    {
+        using var timeout = new CancellationTokenSource(KestrelTestHost.WaitTimeout);
+        while (true)
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            var message = (await ReadAsync(1))[0];
+            if (predicate(message))
+            {
+                return message;
+            }
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _reader.Dispose();
@@ -72,4 +86,10 @@ internal sealed class SseReader : IAsyncDisposable
     }
 }
 
-internal sealed record SseMessage(long Id, string Event, string Data);
+/// <summary>One event; <see cref="Id"/> is <c>{epoch}-{sequence}</c>.</summary>
+internal sealed record SseMessage(string Id, string Event, string Data)
+{
+    public string Epoch => Id[..Id.LastIndexOf('-')];
+
+    public long Sequence => long.Parse(Id.AsSpan(Id.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture);
+}
