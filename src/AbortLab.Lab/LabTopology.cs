@@ -46,6 +46,7 @@ internal sealed class LabTopology : IAsyncDisposable
     /// <summary>Starts the backend, then the app, then the edge: each needs the address of the one behind it.</summary>
     public static async Task<LabTopology> StartAsync(LabOptions options, IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
     {
+        LabDatabase.Prepare(LabDatabase.PathFor(options));
         var topology = new LabTopology(AbortTimelineStore.Create());
         try
         {
@@ -104,7 +105,7 @@ internal sealed class LabTopology : IAsyncDisposable
             edge.UseRequestTimeouts();
             edge.UseWebSockets();
             LabPages.Map(edge);
-            edge.MapPost("/lab-admin/restart-app", async () => Results.Json(await topology.RestartAppAsync()));
+            edge.MapPost("/lab-admin/restart-app", async () => Results.Json(await topology.RestartAppAsync())).AddEndpointFilter<AdminRequestFilter>();
             edge.MapAbortLab();
             edge.MapReverseProxy();
             await edge.StartAsync();
@@ -162,7 +163,7 @@ internal sealed class LabTopology : IAsyncDisposable
 
     private WebApplication BuildApp(IConfiguration configuration, Action<ILoggingBuilder>? logging, IPAddress address, int port, HttpProtocols upstreamProtocols, bool http2, LabOptions options)
     {
-        var databasePath = Path.Combine(options.DataDirectory ?? Path.GetTempPath(), "abortlab-lab.db");
+        var databasePath = LabDatabase.PathFor(options);
         var app = Build(
             "app",
             configuration,
@@ -178,7 +179,11 @@ internal sealed class LabTopology : IAsyncDisposable
                     client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
                 }).AddAbortPropagation();
                 services.AddSingleton<IIdempotencyStore>(new SqliteIdempotencyStore(() => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}")));
-                services.AddIdempotency(o => o.WaitForInFlight = TimeSpan.FromSeconds(5));
+                services.AddIdempotency(o =>
+                {
+                    o.WaitForInFlight = TimeSpan.FromSeconds(5);
+                    configuration.GetSection("Idempotency").Bind(o);
+                });
             });
         app.UseAbortLab();
         app.UseRouting();
@@ -204,7 +209,12 @@ internal sealed class LabTopology : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.AddAbortLab(o => o.HopName = hop);
         services?.Invoke(builder.Services);
-        return builder.Build();
+        var host = builder.Build();
+
+        // Outermost: whatever fails answers problem details, never an empty 500 (aborted requests are AbortLab's).
+        host.UseExceptionHandler();
+        host.UseStatusCodePages();
+        return host;
     }
 
     private async Task<Uri> StartAsync(WebApplication host, string hop, int port)

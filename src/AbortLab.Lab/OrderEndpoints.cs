@@ -7,7 +7,8 @@ namespace AbortLab.Lab;
 
 /// <summary>
 /// The idempotent order: its side effect (a row in the lab's SQLite file) and its idempotency keys live in the same
-/// file, so several lab processes sharing a data folder run each keyed order exactly once.
+/// file, so several lab processes sharing a data folder run each keyed order exactly once, and a crash between the
+/// order and its response never runs it again. The table is made by <see cref="LabDatabase"/> at start-up.
 /// </summary>
 internal static class OrderEndpoints
 {
@@ -25,21 +26,34 @@ internal static class OrderEndpoints
 
             var scope = context.GetAbortScope();
             await scope.RunAsync("before-commit", token => Task.Delay(delay, token));
+            var idempotency = context.Features.Get<IIdempotencyFeature>();
             var order = await scope.RunAsync("insert-order", async token =>
             {
                 await using var connection = new SqliteConnection(connectionString);
                 await connection.OpenAsync(token);
+                await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(token);
                 await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
                 command.CommandText = """
-                    CREATE TABLE IF NOT EXISTS lab_orders (id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NULL, process INTEGER NOT NULL);
                     INSERT INTO lab_orders (idempotency_key, process) VALUES ($key, $process);
                     SELECT last_insert_rowid();
                     """;
-                command.Parameters.AddWithValue("$key", (object?)context.Features.Get<IIdempotencyFeature>()?.Key ?? DBNull.Value);
+                command.Parameters.AddWithValue("$key", (object?)idempotency?.Key ?? DBNull.Value);
                 command.Parameters.AddWithValue("$process", Environment.ProcessId);
-                return (long)(await command.ExecuteScalarAsync(token))!;
+                var id = (long)(await command.ExecuteScalarAsync(token))!;
+                if (idempotency is not null)
+                {
+                    // The order and its key's commit mark are durable together: no crash can leave an order whose key
+                    // a retry would run again.
+                    await using var mark = SqliteIdempotencyStore.CreateMarkCommittedCommand(connection, idempotency.Key, idempotency.Owner);
+                    mark.Transaction = transaction;
+                    await mark.ExecuteNonQueryAsync(token);
+                }
+
+                await transaction.CommitAsync(token);
+                return id;
             });
-            context.Features.Get<IIdempotencyFeature>()?.MarkCommitted();
+            idempotency?.MarkCommitted();
             return Results.Json(new { order, process = Environment.ProcessId }, statusCode: StatusCodes.Status201Created);
         }).WithIdempotency();
 
@@ -48,10 +62,7 @@ internal static class OrderEndpoints
             await using var connection = new SqliteConnection(connectionString);
             await connection.OpenAsync(context.RequestAborted);
             await using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE IF NOT EXISTS lab_orders (id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NULL, process INTEGER NOT NULL);
-                SELECT count(*) FROM lab_orders;
-                """;
+            command.CommandText = "SELECT count(*) FROM lab_orders";
             return Results.Json(new { count = (long)(await command.ExecuteScalarAsync(context.RequestAborted))! });
         });
     }

@@ -28,6 +28,11 @@ try
 {
     topology = await LabTopology.StartAsync(options, configuration);
 }
+catch (LabDatabaseException exception)
+{
+    Console.Error.WriteLine($"AbortLab.Lab: {exception.Message}");
+    return 2;
+}
 catch (IOException exception) when (exception.InnerException is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
 {
     Console.Error.WriteLine($"AbortLab.Lab: {exception.Message}");

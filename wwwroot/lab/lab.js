@@ -99,7 +99,7 @@
   });
   document.querySelector('[data-testid=restart-app]').addEventListener('click', async () => {
     log('restarting the app hop gracefully…');
-    const response = await fetch('/lab-admin/restart-app', { method: 'POST' });
+    const response = await fetch('/lab-admin/restart-app', { method: 'POST', headers: { 'X-AbortLab-Admin': 'restart' } });
     log(`app hop restarted: ${await response.text()}`);
   });
   refreshCount();

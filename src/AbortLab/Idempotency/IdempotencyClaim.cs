@@ -23,4 +23,10 @@ public enum IdempotencyClaimStatus
 
     /// <summary>The key was used with a different request.</summary>
     FingerprintMismatch = 4,
+
+    /// <summary>
+    /// An attempt with the key committed its side effect, but its process stopped before the response was stored: the
+    /// key is never run again, and its outcome has to be looked up some other way.
+    /// </summary>
+    CommittedResponseLost = 5,
 }

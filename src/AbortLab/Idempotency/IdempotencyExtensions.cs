@@ -1,6 +1,7 @@
 using AbortLab;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -23,7 +24,9 @@ public static class IdempotencyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IIdempotencyStore>(static provider => new InMemoryIdempotencyStore(provider.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>());
-        var options = services.AddOptionsWithValidateOnStart<IdempotencyOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, IdempotencyPurgeService>());
+        var options = services.AddOptionsWithValidateOnStart<IdempotencyOptions>()
+            .Validate(static o => o.Lease < o.Expiry, "IdempotencyOptions.Lease must be shorter than IdempotencyOptions.Expiry.");
         if (configure is not null)
         {
             options.Configure(configure);

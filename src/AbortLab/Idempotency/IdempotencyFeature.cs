@@ -5,9 +5,9 @@ namespace AbortLab;
 /// <summary>
 /// The idempotency state of one request. Once committed, the rest of the request produces the response that retries
 /// will get, so a client leaving must not cancel it: <c>HttpContext.RequestAborted</c> becomes a token of its own, with
-/// a deadline. The <see cref="AbortScope"/> still reports the abort.
+/// a deadline. The <see cref="AbortScope"/> still reports the abort. The commit is written to the store at once.
 /// </summary>
-internal sealed class IdempotencyFeature(string key, HttpContext context) : IIdempotencyFeature, IDisposable
+internal sealed class IdempotencyFeature(string key, string owner, HttpContext context, Func<Task> writeCommit) : IIdempotencyFeature, IDisposable
 {
     private static readonly TimeSpan ResponseDeadline = TimeSpan.FromSeconds(30);
 
@@ -17,7 +17,12 @@ internal sealed class IdempotencyFeature(string key, HttpContext context) : IIde
 
     public string Key { get; } = key;
 
+    public string Owner { get; } = owner;
+
     public bool IsCommitted => _committed;
+
+    /// <summary>The store write of the commit mark, once <see cref="MarkCommitted"/> was called.</summary>
+    public Task CommitWritten { get; private set; } = Task.CompletedTask;
 
     public void MarkCommitted()
     {
@@ -27,6 +32,7 @@ internal sealed class IdempotencyFeature(string key, HttpContext context) : IIde
         }
 
         _committed = true;
+        CommitWritten = writeCommit();
         _afterCommit = new CancellationTokenSource(ResponseDeadline);
         context.RequestAborted = _afterCommit.Token;
     }

@@ -17,6 +17,9 @@ internal sealed class IdempotencyMiddleware
     private static readonly TimeSpan StoreWriteTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan InFlightPollInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>The problem type of a retry whose key committed before its response was lost.</summary>
+    internal const string CommittedResponseLostType = "urn:abortlab:idempotency:committed-response-lost";
+
     private readonly RequestDelegate _next;
     private readonly IIdempotencyStore _store;
     private readonly IOptionsMonitor<IdempotencyOptions> _options;
@@ -60,10 +63,11 @@ internal sealed class IdempotencyMiddleware
             return;
         }
 
+        var owner = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         IdempotencyClaim claim;
         try
         {
-            claim = await ClaimAsync(key, fingerprint, options, context.RequestAborted);
+            claim = await ClaimAsync(key, fingerprint, owner, options, context.RequestAborted);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -85,14 +89,23 @@ internal sealed class IdempotencyMiddleware
             case IdempotencyClaimStatus.FingerprintMismatch:
                 await Problem(context, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused", "This Idempotency-Key was used with a different request.");
                 return;
+            case IdempotencyClaimStatus.CommittedResponseLost:
+                await Results.Problem(
+                    type: CommittedResponseLostType,
+                    title: "Request committed, response lost",
+                    detail: "The request with this Idempotency-Key ran and committed its side effect, but the server stopped before its response was stored. It will not run again: look its outcome up instead of retrying.",
+                    statusCode: StatusCodes.Status409Conflict).ExecuteAsync(context);
+                return;
         }
 
-        await RunOnceAsync(context, key, options);
+        await RunOnceAsync(context, key, owner, options);
     }
 
-    private async Task RunOnceAsync(HttpContext context, string key, IdempotencyOptions options)
+    private async Task RunOnceAsync(HttpContext context, string key, string owner, IdempotencyOptions options)
     {
-        using var feature = new IdempotencyFeature(key, context);
+        using var feature = new IdempotencyFeature(key, owner, context, () => WriteCommitAsync(key, owner));
+        using var renewal = new CancellationTokenSource();
+        var renewing = RenewWhileRunningAsync(key, owner, options.Lease, renewal.Token);
         context.Features.Set<IIdempotencyFeature>(feature);
         var originalBody = context.Features.Get<IHttpResponseBodyFeature>()!;
         using var buffer = new MemoryStream();
@@ -110,6 +123,9 @@ internal sealed class IdempotencyMiddleware
         {
             context.Features.Set(originalBody);
             feature.Dispose();
+            await feature.CommitWritten;
+            await renewal.CancelAsync();
+            await renewing;
         }
 
         // The store is written even if the client left: a token of its own, with a deadline.
@@ -119,11 +135,11 @@ internal sealed class IdempotencyMiddleware
         {
             var body = buffer.Length <= options.MaxBodyBytes ? buffer.ToArray() : [];
             var status = failure is not null && context.Response.StatusCode < 400 ? StatusCodes.Status200OK : context.Response.StatusCode;
-            await _store.CompleteAsync(key, new StoredResponse(status, context.Response.ContentType, body), storeDeadline.Token);
+            await _store.CompleteAsync(key, owner, new StoredResponse(status, context.Response.ContentType, body), storeDeadline.Token);
         }
         else
         {
-            await _store.ReleaseAsync(key, storeDeadline.Token);
+            await _store.ReleaseAsync(key, owner, storeDeadline.Token);
         }
 
         if (failure is not null)
@@ -135,12 +151,55 @@ internal sealed class IdempotencyMiddleware
         await buffer.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
-    private async ValueTask<IdempotencyClaim> ClaimAsync(string key, string fingerprint, IdempotencyOptions options, CancellationToken cancellationToken)
+    /// <summary>Keeps the claim's lease alive while the request runs: three renewals per lease, so one slow write is no loss.</summary>
+    private async Task RenewWhileRunningAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(lease / 3, _timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    if (!await _store.RenewAsync(key, owner, lease, cancellationToken))
+                    {
+                        AbortLabLog.IdempotencyLeaseLost(_logger, key);
+                        return;
+                    }
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    AbortLabLog.IdempotencyLeaseRenewalFailed(_logger, key, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The request is over.
+        }
+    }
+
+    private async Task WriteCommitAsync(string key, string owner)
+    {
+        // The commit stands whether or not the client is still there: a token of its own, with a deadline.
+        using var deadline = new CancellationTokenSource(StoreWriteTimeout, _timeProvider);
+        try
+        {
+            await _store.MarkCommittedAsync(key, owner, deadline.Token);
+        }
+        catch (Exception exception)
+        {
+            // The response is still stored at the end; only a crash before that could lose it.
+            AbortLabLog.IdempotencyStoreFailed(_logger, key, exception);
+        }
+    }
+
+    private async ValueTask<IdempotencyClaim> ClaimAsync(string key, string fingerprint, string owner, IdempotencyOptions options, CancellationToken cancellationToken)
     {
         var deadline = _timeProvider.GetTimestamp();
         while (true)
         {
-            var claim = await _store.ClaimAsync(key, fingerprint, options.Expiry, cancellationToken);
+            var claim = await _store.ClaimAsync(key, fingerprint, owner, options.Expiry, options.Lease, cancellationToken);
             if (claim.Status != IdempotencyClaimStatus.InProgress || _timeProvider.GetElapsedTime(deadline) >= options.WaitForInFlight)
             {
                 return claim;
@@ -155,8 +214,7 @@ internal sealed class IdempotencyMiddleware
     {
         var request = context.Request;
         request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: options.MaxBodyBytes);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}{request.QueryString}\n"));
+        using var hash = StartFingerprint(request.Method, $"{request.Path}{request.QueryString}");
         var chunk = new byte[16 * 1024];
         try
         {
@@ -174,6 +232,21 @@ internal sealed class IdempotencyMiddleware
 
         request.Body.Position = 0;
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The fingerprint of a request with this method, target and body, as the middleware computes it.</summary>
+    internal static string FingerprintOf(string method, string pathAndQuery, ReadOnlySpan<byte> body)
+    {
+        using var hash = StartFingerprint(method, pathAndQuery);
+        hash.AppendData(body);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static IncrementalHash StartFingerprint(string method, string pathAndQuery)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{method}\n{pathAndQuery}\n"));
+        return hash;
     }
 
     private static async Task ReplayAsync(HttpContext context, StoredResponse response)

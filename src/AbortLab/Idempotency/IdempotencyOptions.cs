@@ -26,6 +26,19 @@ public sealed class IdempotencyOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan WaitForInFlight { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Gets or sets how long a claim holds without renewal. The middleware renews it while the request runs; once the
+    /// process holding it has died, a retry may claim the key again after at most this long.
+    /// </summary>
+    /// <value>Defaults to 30 seconds; from 1 second to 10 minutes, and shorter than <see cref="Expiry"/>.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how often expired keys are deleted from the store.</summary>
+    /// <value>Defaults to 5 minutes; from 1 second to 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Gets or sets the longest key accepted.</summary>
     /// <value>Defaults to 255; from 1 to 4 096.</value>
     [Range(1, 4096)]

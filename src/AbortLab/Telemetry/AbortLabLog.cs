@@ -57,4 +57,16 @@ internal static partial class AbortLabLog
 
     [LoggerMessage(17, LogLevel.Debug, "A diagnostics request to {Path} was refused: {Why}.", EventName = "DiagnosticsRefused")]
     public static partial void DiagnosticsRefused(ILogger logger, string path, string why);
+
+    [LoggerMessage(18, LogLevel.Warning, "The lease on Idempotency-Key {Key} was lost while its request ran: another attempt may hold it now.", EventName = "IdempotencyLeaseLost")]
+    public static partial void IdempotencyLeaseLost(ILogger logger, string key);
+
+    [LoggerMessage(19, LogLevel.Warning, "The lease on Idempotency-Key {Key} could not be renewed; trying again at the next renewal.", EventName = "IdempotencyLeaseRenewalFailed")]
+    public static partial void IdempotencyLeaseRenewalFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Debug, "Purged {Count} expired idempotency key(s).", EventName = "IdempotencyKeysPurged")]
+    public static partial void IdempotencyKeysPurged(ILogger logger, int count);
+
+    [LoggerMessage(21, LogLevel.Warning, "Purging expired idempotency keys failed; trying again at the next interval.", EventName = "IdempotencyPurgeFailed")]
+    public static partial void IdempotencyPurgeFailed(ILogger logger, Exception exception);
 }

@@ -138,11 +138,106 @@ public sealed class IdempotencyTests : IDisposable
         using var http = new HttpClient { BaseAddress = host.BaseAddress };
 
         using var first = await PostAsync(http, "k6", "book");
-        time.Advance(TimeSpan.FromSeconds(2));
+        time.Advance(TimeSpan.FromSeconds(11));
         using var later = await PostAsync(http, "k6", "book");
 
         Assert.False(later.Headers.Contains("Idempotency-Replayed"));
         Assert.Equal(2, _sideEffects);
+    }
+
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    public async Task AKeyWhoseOwnerDied_BeforeItsCommit_IsClaimableOnceItsLeaseEnds(Store store)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(store, time);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        var keys = host.Services.GetRequiredService<IIdempotencyStore>();
+
+        // What a process killed mid-request leaves behind: a claim nobody renews.
+        await keys.ClaimAsync("dead-1", FingerprintOf("book"), "killed-process", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), default);
+        using var whileLeased = await PostBodyAsync(http, "dead-1", "book");
+        time.Advance(TimeSpan.FromSeconds(2));
+        using var afterLease = await PostBodyAsync(http, "dead-1", "book");
+        using var replay = await PostBodyAsync(http, "dead-1", "book");
+
+        Assert.Equal(HttpStatusCode.Conflict, whileLeased.StatusCode);
+        Assert.Equal("Request in progress", (await whileLeased.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.Created, afterLease.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotency-Replayed").Single());
+        Assert.Equal(1, _sideEffects);
+    }
+
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    public async Task AKeyWhoseOwnerDied_AfterItsCommit_IsNeverRunAgain_AndSaysItsResponseWasLost(Store store)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(store, time);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        var keys = host.Services.GetRequiredService<IIdempotencyStore>();
+        await keys.ClaimAsync("dead-2", FingerprintOf("book"), "killed-process", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), default);
+        await keys.MarkCommittedAsync("dead-2", "killed-process", default);
+
+        time.Advance(TimeSpan.FromSeconds(3));
+        using var retry = await PostBodyAsync(http, "dead-2", "book");
+        using var again = await PostBodyAsync(http, "dead-2", "book");
+
+        Assert.Equal(HttpStatusCode.Conflict, retry.StatusCode);
+        var problem = await retry.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("urn:abortlab:idempotency:committed-response-lost", problem.GetProperty("type").GetString());
+        Assert.False(retry.Headers.Contains("Retry-After"));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(0, _sideEffects);
+    }
+
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    public async Task ALiveOwner_RenewsItsLease_SoAStalledButLivingRequestIsNotTakenOver(Store store)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(store, time);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+
+        var first = PostAsync(http, "alive", "book", hold: "before");
+        await _beforeCommit.WaitAsync();
+        var renewals = (RenewalSignalingStore)host.Services.GetRequiredService<IIdempotencyStore>();
+        for (var i = 1; i <= 6; i++)
+        {
+            // Each step is a third of the lease: the renewals keep the claim, however long the request runs.
+            time.Advance(TimeSpan.FromMilliseconds(667));
+            await renewals.WaitForRenewalsAsync(i);
+        }
+
+        using var duplicate = await PostAsync(http, "alive", "book");
+        _releaseBeforeCommit.Set();
+        using var original = await first;
+
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, original.StatusCode);
+        Assert.Equal(1, _sideEffects);
+    }
+
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    public async Task ExpiredKeys_ArePurged(Store store)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(store, time);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await PostAsync(http, $"purge-{i}", "book");
+        }
+
+        time.Advance(TimeSpan.FromSeconds(11));
+
+        Assert.Equal(5, await host.Services.GetRequiredService<IIdempotencyStore>().PurgeExpiredAsync(default));
+        Assert.Equal(0, await host.Services.GetRequiredService<IIdempotencyStore>().PurgeExpiredAsync(default));
     }
 
     [Fact]
@@ -214,6 +309,16 @@ public sealed class IdempotencyTests : IDisposable
         return http.SendAsync(request);
     }
 
+    private static string FingerprintOf(string item) =>
+        IdempotencyMiddleware.FingerprintOf("POST", "/order", System.Text.Encoding.UTF8.GetBytes($"{{\"item\":\"{item}\"}}"));
+
+    private static Task<HttpResponseMessage> PostBodyAsync(HttpClient http, string key, string item)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/order") { Content = new StringContent($"{{\"item\":\"{item}\"}}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", $"\"{key}\"");
+        return http.SendAsync(request);
+    }
+
     private static string RawPost(string key, string item, string hold)
     {
         var body = JsonSerializer.Serialize(new { item });
@@ -258,13 +363,66 @@ public sealed class IdempotencyTests : IDisposable
                 services.AddSingleton(time);
             }
 
-            if (store == Store.Sqlite)
+            services.AddSingleton<IIdempotencyStore>(provider => new RenewalSignalingStore(store == Store.Sqlite
+                ? new SqliteIdempotencyStore(() => new SqliteConnection($"Data Source={_databasePath}"), provider.GetRequiredService<TimeProvider>())
+                : new InMemoryIdempotencyStore(provider.GetRequiredService<TimeProvider>())));
+
+            services.AddIdempotency(options =>
             {
-                services.AddSingleton<IIdempotencyStore>(provider => new SqliteIdempotencyStore(
-                    () => new SqliteConnection($"Data Source={_databasePath}"),
-                    provider.GetRequiredService<TimeProvider>()));
+                options.Expiry = TimeSpan.FromSeconds(10);
+                options.Lease = TimeSpan.FromSeconds(2);
+            });
+        });
+}
+
+/// <summary>A store that tells the test each time a lease renewal has been written.</summary>
+internal sealed class RenewalSignalingStore(IIdempotencyStore inner) : IIdempotencyStore
+{
+    private readonly object _gate = new();
+    private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
+    private int _renewals;
+
+    public async Task WaitForRenewalsAsync(int count)
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            if (_renewals >= count)
+            {
+                return;
             }
 
-            services.AddIdempotency(options => options.Expiry = TimeSpan.FromSeconds(1));
-        });
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, done));
+        }
+
+        await done.Task.WaitAsync(KestrelTestHost.WaitTimeout);
+    }
+
+    public ValueTask<IdempotencyClaim> ClaimAsync(string key, string fingerprint, string owner, TimeSpan expiry, TimeSpan lease, CancellationToken cancellationToken) =>
+        inner.ClaimAsync(key, fingerprint, owner, expiry, lease, cancellationToken);
+
+    public async ValueTask<bool> RenewAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var renewed = await inner.RenewAsync(key, owner, lease, cancellationToken);
+        lock (_gate)
+        {
+            _renewals++;
+            foreach (var waiter in _waiters.Where(w => w.Count <= _renewals).ToList())
+            {
+                waiter.Done.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+
+        return renewed;
+    }
+
+    public ValueTask MarkCommittedAsync(string key, string owner, CancellationToken cancellationToken) => inner.MarkCommittedAsync(key, owner, cancellationToken);
+
+    public ValueTask CompleteAsync(string key, string owner, StoredResponse response, CancellationToken cancellationToken) => inner.CompleteAsync(key, owner, response, cancellationToken);
+
+    public ValueTask ReleaseAsync(string key, string owner, CancellationToken cancellationToken) => inner.ReleaseAsync(key, owner, cancellationToken);
+
+    public ValueTask<int> PurgeExpiredAsync(CancellationToken cancellationToken) => inner.PurgeExpiredAsync(cancellationToken);
 }

@@ -28,7 +28,7 @@ public sealed partial class LabOrderTests(LabFixture lab, ITestOutputHelper outp
     {
         using var http = new HttpClient { BaseAddress = lab.Topology.EdgeHttp };
 
-        using var restart = await http.PostAsync("/lab-admin/restart-app", null);
+        using var restart = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/lab-admin/restart-app") { Headers = { { "X-AbortLab-Admin", "restart" } } });
         var report = await restart.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, restart.StatusCode);
