@@ -12,10 +12,13 @@ internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOn
           --quick    fewer samples and shorter runs (under 2 minutes on 2 cores); numbers are indicative only
           --output   where the report goes (default: bench/results in the repository)
           --only     run some scenarios: detection, hop, load, overhead, storm, upload, scope-cost
+          --aborts N aborts per row in the detection scenario (default 1000, quick 150; up to 1000000), to hunt rare misses
         """;
 
     /// <summary>Aborts per server and per way of leaving (FIN, RST).</summary>
-    public int Aborts => Quick ? 150 : 1000;
+    public int Aborts => AbortsOverride ?? (Quick ? 150 : 1000);
+
+    public int? AbortsOverride { get; private init; }
 
     public int HopAborts => Quick ? 100 : 1000;
 
@@ -36,6 +39,7 @@ internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOn
         var quick = false;
         var output = defaultOutput;
         var only = new HashSet<string>(StringComparer.Ordinal);
+        int? aborts = null;
         settings = null;
         error = null;
         for (var i = 0; i < args.Length; i++)
@@ -61,13 +65,22 @@ internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOn
                     }
 
                     break;
+                case "--aborts" when i + 1 < args.Length:
+                    if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1 || count > 1_000_000)
+                    {
+                        error = "--aborts takes a whole number from 1 to 1000000";
+                        return false;
+                    }
+
+                    aborts = count;
+                    break;
                 default:
                     error = $"unknown or incomplete argument '{args[i]}'";
                     return false;
             }
         }
 
-        settings = new BenchSettings(quick, output, only);
+        settings = new BenchSettings(quick, output, only) { AbortsOverride = aborts };
         return true;
     }
 }

@@ -74,10 +74,9 @@ internal static class DetectionScenario
     public static void ExplainMisses(ScenarioReport report, KestrelServer server, string pathPrefix = "/hold/")
     {
         var store = server.Services.GetRequiredService<TimelineStore>();
-        var recent = store.GetRecent(new TimelineQuery { Limit = TimelineQuery.MaxLimit });
         while (MissedIds.TryDequeue(out var id))
         {
-            var timeline = recent.FirstOrDefault(t => t.Path == $"{pathPrefix}{id}");
+            var timeline = store.GetRecent(new TimelineQuery { Tag = $"sample-{id}", Limit = 1 }).FirstOrDefault();
             report.Notes.Add(timeline is null
                 ? $"Missed {pathPrefix}{id}: no timeline (the request never reached the app)."
                 : $"Missed {pathPrefix}{id} (connection {timeline.ConnectionId}): AbortLab's timeline says reason {timeline.AbortReason?.ToString() ?? "none"}, aborted {Offset(timeline, timeline.AbortedAt)}, connection closed {Offset(timeline, timeline.ConnectionClosedAt)}, completed {Offset(timeline, timeline.CompletedAt)} (status {timeline.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}).");

@@ -33,6 +33,14 @@ internal sealed class FireRecorder
         }
     }
 
+    private readonly ConcurrentDictionary<int, long> _connectionClosed = new();
+
+    /// <summary>Notes that the connection of request <paramref name="id"/> closed, as the server saw it (for missed samples).</summary>
+    public void ConnectionClosed(int id) => _connectionClosed[id] = Stopwatch.GetTimestamp();
+
+    /// <summary>When the server saw the connection of request <paramref name="id"/> close, if it did.</summary>
+    public long? ConnectionClosedAt(int id) => _connectionClosed.TryRemove(id, out var at) ? at : null;
+
     public void Fired(int id) => Fired(id, Stopwatch.GetTimestamp());
 
     public void Fired(int id, long timestamp) => Slot(id).TrySetResult(timestamp);

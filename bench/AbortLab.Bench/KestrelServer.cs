@@ -41,7 +41,12 @@ internal sealed class KestrelServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = protocols));
         if (variant != ServerVariant.Bare)
         {
-            builder.Services.AddAbortLab(o => o.HopName = "bench");
+            // Enough timelines to explain a rare miss after tens of thousands of samples.
+            builder.Services.AddAbortLab(o =>
+            {
+                o.HopName = "bench";
+                o.TimelineCapacity = 200_000;
+            });
         }
 
         var app = builder.Build();
@@ -56,6 +61,7 @@ internal sealed class KestrelServer : IAsyncDisposable
         {
             var token = abortLab ? context.GetAbortScope().Token : context.RequestAborted;
             using var registration = token.Register(() => recorder.Fired(id));
+            using var closed = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeFeature>()?.ConnectionClosed.Register(() => recorder.ConnectionClosed(id));
             // Asks a buffering proxy (nginx, by default) to pass the first byte on at once; others ignore it.
             context.Response.Headers["X-Accel-Buffering"] = "no";
             await context.Response.Body.WriteAsync(OneByte, token);

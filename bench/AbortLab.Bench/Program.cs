@@ -41,6 +41,11 @@ async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
         result.Notes.Add($"{RawAbortClient.Errors.Count} sample(s) counted as missed because the request failed before its first byte, for example: {RawAbortClient.Errors.First()}.");
     }
 
+    while (MissEvidence.Notes.TryDequeue(out var evidence))
+    {
+        result.Notes.Add(evidence);
+    }
+
     report.Scenarios.Add(result);
     Console.WriteLine($"{TimeProvider.System.GetElapsedTime(started).TotalSeconds:0.0} s");
 }

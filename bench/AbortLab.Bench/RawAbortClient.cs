@@ -40,7 +40,9 @@ internal sealed class RawAbortClient : IDisposable
         var buffer = new byte[8192];
         try
         {
-            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token) > 0;
+            var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+            FirstBytes = Encoding.ASCII.GetString(buffer, 0, Math.Min(read, 40)).ReplaceLineEndings(" ");
+            return read > 0;
         }
         catch (OperationCanceledException)
         {
@@ -64,6 +66,9 @@ internal sealed class RawAbortClient : IDisposable
         return now;
     }
 
+    /// <summary>The start of what the server sent first, to tell the endpoint's byte from an answer AbortLab gave.</summary>
+    public string FirstBytes { get; private set; } = string.Empty;
+
     /// <summary>What went wrong in samples counted as missed, for the report.</summary>
     public static System.Collections.Concurrent.ConcurrentBag<string> Errors { get; } = [];
 
@@ -73,13 +78,18 @@ internal sealed class RawAbortClient : IDisposable
     public static async Task<double?> MeasureAsync(int port, string pathAndQuery, int id, bool reset, FireRecorder recorder, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RawAbortClient client;
+        (int Id, long At)? previousUse;
+        int localPort;
         try
         {
             client = await ConnectAsync(port, cancellationToken);
-            await client.SendAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: bench\r\n\r\n", cancellationToken);
+            localPort = ((IPEndPoint)client._socket.LocalEndPoint!).Port;
+            previousUse = MissEvidence.Used(localPort, id);
+            await client.SendAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: bench\r\nAbortLab-Tag: sample-{id}\r\n\r\n", cancellationToken);
             if (!await client.WaitForFirstByteAsync(timeout))
             {
                 Errors.Add($"{pathAndQuery}: no first byte within {timeout.TotalSeconds:0} s");
+                MissEvidence.Record(id, pathAndQuery, client._socket, localPort, previousUse, "no first byte");
                 client.Dispose();
                 return null;
             }
@@ -95,6 +105,13 @@ internal sealed class RawAbortClient : IDisposable
 
         var left = client.Leave(reset);
         var fired = await recorder.WaitAsync(id, timeout);
+        if (fired is null)
+        {
+            var closedAt = recorder.ConnectionClosedAt(id);
+            var connection = closedAt is { } closedTimestamp ? $"the server's ConnectionClosed fired {Clock.Ms(left, closedTimestamp):0.000} ms after the client left" : "the server's ConnectionClosed never fired";
+            MissEvidence.Record(id, pathAndQuery, client._socket, localPort, previousUse, $"first byte \"{client.FirstBytes}\", then {(reset ? "RST" : "FIN")}, token not fired within {timeout.TotalSeconds:0} s, {connection}");
+        }
+
         return fired is { } at ? Clock.Ms(left, at) : null;
     }
 }

@@ -99,12 +99,12 @@ public sealed class AbortRigOptions
 
     /// <summary>
     /// Gets or sets how many cores' worth of CPU the app's threads may use in every slice of the
-    /// <see cref="QuietWindow"/> (the window is cut in five) before the verdict says work the app did not register is
-    /// still running. A loop that never stops uses a whole core when it has one; the runtime's own threads (JIT, GC)
-    /// are left out.
+    /// <see cref="QuietWindow"/> (the window is cut in five), while one of them is always runnable, before the verdict
+    /// says work the app did not register is still running: a loop that hops threads. A thread that never blocks in
+    /// any slice fails the verdict whatever this says. The runtime's own threads (JIT, GC) are left out.
     /// </summary>
-    /// <value>Defaults to 0.25; from 0.05 to 64.</value>
-    public double CpuThreshold { get; set; } = 0.25;
+    /// <value>Defaults to 0.5; from 0.05 to 64.</value>
+    public double CpuThreshold { get; set; } = 0.5;
 
     /// <summary>
     /// Gets or sets a value that tells whether detached background work that the aborted request queued and that is

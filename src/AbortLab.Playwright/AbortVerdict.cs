@@ -68,6 +68,12 @@ public sealed class AbortVerdict
     /// </summary>
     public double? QuietCpuCores { get; internal set; }
 
+    /// <summary>
+    /// Gets the largest share of every slice of that window during which one app thread was runnable (on a core or
+    /// waiting for one): near 1 for a thread that never blocks. <see langword="null"/> when not measured.
+    /// </summary>
+    public double? QuietCpuBoundShare { get; internal set; }
+
     /// <summary>Gets what the rig saw that does not fail the verdict: detached work, connections kept, checks skipped.</summary>
     public IReadOnlyList<string> Notes => _notes;
 
@@ -120,6 +126,10 @@ public sealed class AbortVerdict
         if (QuietCpuCores is { } cores)
         {
             text.Append(CultureInfo.InvariantCulture, $"; quiet CPU {cores:0.000} cores");
+            if (QuietCpuBoundShare is { } share)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", busiest thread runnable {share:0.00}");
+            }
         }
 
         foreach (var failure in _failures)

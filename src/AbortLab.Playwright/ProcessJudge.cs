@@ -13,12 +13,18 @@ internal static class ProcessJudge
     private static readonly string[] RuntimeThreadPrefixes =
         [".NET Tiered", ".NET BGC", ".NET Server GC", ".NET GC", ".NET Finalizer", ".NET SigHandler", ".NET EventPipe", ".NET Debugger"];
 
+    /// <summary>A thread runnable (on a core, or waiting for one) this share of a slice never blocked: it computes.</summary>
+    internal const double CpuBoundShare = 0.5;
+
     /// <summary>
-    /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped runs in every
-    /// slice; the runtime's bursts (tiered JIT, GC) and the snapshots' own cost come and go. A process fails when its
-    /// app threads ran on a core for at least <paramref name="threshold"/> cores' worth of time in every slice. Time
-    /// spent waiting for a core is not counted: on a loaded machine every thread that merely wakes often waits long.
-    /// Returns the least any slice ran, summed over the processes (null without a sensor).
+    /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped computes in
+    /// every slice; the runtime's bursts (tiered JIT, GC), the snapshots' own cost and a busy machine's noise come and
+    /// go. A process fails when, in every slice, one of its app threads never blocked (runnable for at least
+    /// <see cref="CpuBoundShare"/> of the slice: a synchronous loop, whatever share of a core a loaded machine gives it),
+    /// or its app threads together ran on a core for at least <paramref name="threshold"/> cores while at least one of
+    /// them was always runnable (a loop that hops threads). Waiting for a core alone is not counted: on a loaded
+    /// machine every thread that merely wakes often waits long. Returns the least any slice ran, summed over the
+    /// processes (null without a sensor).
     /// </summary>
     public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold)
     {
@@ -31,7 +37,7 @@ internal static class ProcessJudge
                 continue;
             }
 
-            var slices = series.Zip(series.Skip(1), (before, after) => Wanted(before!, after!)).Where(w => w.WindowNs > 0).ToList();
+            var slices = series.Zip(series.Skip(1), (before, after) => Slice.Of(before!, after!)).Where(w => w.WindowNs > 0).ToList();
             if (slices.Count == 0)
             {
                 continue;
@@ -39,33 +45,54 @@ internal static class ProcessJudge
 
             var sustained = slices.Min(w => w.RunCores);
             total = (total ?? 0) + sustained;
-            if (sustained >= threshold)
+            var busiest = slices.SelectMany(w => w.Threads.Select(t => t.Id)).Distinct()
+                .Select(id => slices.Min(w => w.Threads.FirstOrDefault(t => t.Id == id) is { } t ? t.RunnableNs / (double)w.WindowNs : 0))
+                .DefaultIfEmpty(0)
+                .Max();
+            verdict.QuietCpuBoundShare = Math.Max(verdict.QuietCpuBoundShare ?? 0, busiest);
+            var bound = slices.Skip(1).Aggregate(slices[0].CpuBoundThreads, (ids, slice) => [.. ids.Intersect(slice.CpuBoundThreads)]);
+            var hopping = slices.All(w => w.RunCores >= threshold && w.RunnableCores >= CpuBoundShare);
+            if (bound.Count == 0 && !hopping)
             {
-                var whole = Wanted(series[0]!, series[^1]!);
-                verdict.Fail(
-                    $"work the app did not register is still running: process {first.ProcessId}'s threads ran on at least {sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores "
-                    + $"(wanting {whole.Cores.ToString("0.00", CultureInfo.InvariantCulture)}) in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
-                    + $"(busiest: {string.Join(", ", whole.Threads.Take(3).Select(t => $"'{t.Name}' {(t.Ns / (double)whole.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}; threshold {threshold.ToString("0.00", CultureInfo.InvariantCulture)} cores). "
-                    + "Work started with Task.Run, a thread or a timer without the request's token ran on after its client left: pass it AbortScope.Token, or run it through AbortScope.RunAsync.");
+                continue;
             }
+
+            var whole = Slice.Of(series[0]!, series[^1]!);
+            var what = bound.Count > 0
+                ? $"thread{(bound.Count > 1 ? "s" : string.Empty)} {string.Join(", ", whole.Threads.Where(t => bound.Contains(t.Id)).Select(t => $"'{t.Name}' ({t.Id})"))} never blocked"
+                : $"its threads ran on at least {sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores with one always runnable";
+            verdict.Fail(
+                $"work the app did not register is still running: in process {first.ProcessId}, {what} in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
+                + $"(busiest on a core: {string.Join(", ", whole.Threads.Take(3).Select(t => $"'{t.Name}' {(t.RunNs / (double)whole.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}; ran {whole.RunCores.ToString("0.00", CultureInfo.InvariantCulture)} cores, runnable {whole.RunnableCores.ToString("0.00", CultureInfo.InvariantCulture)}). "
+                + "Work started with Task.Run, a thread or a timer without the request's token ran on after its client left: pass it AbortScope.Token, or run it through AbortScope.RunAsync.");
         }
 
         return total;
     }
 
-    private static (double RunCores, double Cores, long WindowNs, List<(string Name, long Ns)> Threads) Wanted(ProcessSnapshot before, ProcessSnapshot after)
+    private sealed record SliceThread(int Id, string Name, long RunNs, long RunnableNs);
+
+    private sealed record Slice(long WindowNs, double RunCores, double RunnableCores, HashSet<int> CpuBoundThreads, List<SliceThread> Threads)
     {
-        var windowNs = after.MonotonicNs - before.MonotonicNs;
-        var threads = after.Threads
-            .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
-            .Select(t => (Thread: t, Before: before.Threads.FirstOrDefault(b => b.Id == t.Id)))
-            .Select(p => (p.Thread.Name, Run: p.Thread.RunNs - (p.Before?.RunNs ?? 0), Ns: p.Thread.RunNs + p.Thread.WaitNs - (p.Before is null ? 0 : p.Before.RunNs + p.Before.WaitNs)))
-            .Where(t => t.Ns > 0)
-            .OrderByDescending(t => t.Run)
-            .ToList();
-        return windowNs <= 0
-            ? (0, 0, windowNs, [])
-            : (threads.Sum(t => t.Run) / (double)windowNs, threads.Sum(t => t.Ns) / (double)windowNs, windowNs, [.. threads.Select(t => (t.Name, t.Run))]);
+        public static Slice Of(ProcessSnapshot before, ProcessSnapshot after)
+        {
+            var windowNs = after.MonotonicNs - before.MonotonicNs;
+            var threads = after.Threads
+                .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
+                .Select(t => (Thread: t, Before: before.Threads.FirstOrDefault(b => b.Id == t.Id)))
+                .Select(p => new SliceThread(p.Thread.Id, p.Thread.Name, p.Thread.RunNs - (p.Before?.RunNs ?? 0), p.Thread.RunNs + p.Thread.WaitNs - (p.Before is null ? 0 : p.Before.RunNs + p.Before.WaitNs)))
+                .Where(t => t.RunnableNs > 0)
+                .OrderByDescending(t => t.RunNs)
+                .ToList();
+            return windowNs <= 0
+                ? new Slice(windowNs, 0, 0, [], [])
+                : new Slice(
+                    windowNs,
+                    threads.Sum(t => t.RunNs) / (double)windowNs,
+                    threads.Sum(t => t.RunnableNs) / (double)windowNs,
+                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs).Select(t => t.Id)],
+                    threads);
+        }
     }
 
     public static void JudgeChildren(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end)
