@@ -5,13 +5,13 @@ namespace AbortLab.Bench;
 /// <summary>The command line: <c>[--quick] [--output DIR] [--only a,b]</c>.</summary>
 internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOnlySet<string> Only)
 {
-    public static readonly string[] ScenarioNames = ["detection", "hop", "load", "overhead", "storm", "upload", "scope-cost"];
+    public static readonly string[] ScenarioNames = ["detection", "hop", "load", "overhead", "storm", "upload", "scope-cost", "subscribers"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project bench/AbortLab.Bench -- [--quick] [--output DIR] [--only NAME,...]
           --quick    fewer samples and shorter runs (under 2 minutes on 2 cores); numbers are indicative only
           --output   where the report goes (default: bench/results in the repository)
-          --only     run some scenarios: detection, hop, load, overhead, storm, upload, scope-cost
+          --only     run some scenarios: detection, hop, load, overhead, storm, upload, scope-cost, subscribers
           --aborts N aborts per row in the detection scenario (default 1000, quick 150; up to 1000000), to hunt rare misses
         """;
 
@@ -27,6 +27,8 @@ internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOn
     public int StormRequests => Quick ? 2000 : 10_000;
 
     public int Uploads => Quick ? 8 : 50;
+
+    public TimeSpan SoakDuration => TimeSpan.FromSeconds(Quick ? 3 : 10);
 
     public TimeSpan LoadDuration => TimeSpan.FromSeconds(Quick ? 2 : 5);
 

@@ -34,7 +34,7 @@ internal sealed class KestrelServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<KestrelServer> StartAsync(ServerVariant variant, FireRecorder recorder, HttpProtocols protocols = HttpProtocols.Http1)
+    public static async Task<KestrelServer> StartAsync(ServerVariant variant, FireRecorder recorder, HttpProtocols protocols = HttpProtocols.Http1, Action<AbortLabOptions>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -46,6 +46,7 @@ internal sealed class KestrelServer : IAsyncDisposable
             {
                 o.HopName = "bench";
                 o.TimelineCapacity = 200_000;
+                configure?.Invoke(o);
             });
         }
 

@@ -24,6 +24,7 @@ var report = new BenchReport { Machine = MachineInfo.Read(peers), Quick = settin
 var latencies = new Dictionary<string, LatencyStats>(StringComparer.Ordinal);
 Dictionary<AbortLab.Bench.ServerVariant, double>? rps = null;
 StormScenario.Outcome? storm = null;
+List<SubscriberSoakScenario.Outcome>? soak = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -67,8 +68,14 @@ await RunAsync("storm", async () =>
     return scenario;
 });
 await RunAsync("upload", () => StalledUploadScenario.RunAsync(settings, latencies));
+await RunAsync("subscribers", async () =>
+{
+    var (scenario, outcomes) = await SubscriberSoakScenario.RunAsync(settings);
+    soak = outcomes;
+    return scenario;
+});
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, storm));
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, storm, soak));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();

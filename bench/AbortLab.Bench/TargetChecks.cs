@@ -5,7 +5,7 @@ namespace AbortLab.Bench;
 /// <summary>The targets, checked against this run's numbers.</summary>
 internal static class TargetChecks
 {
-    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, double>? rps, StormScenario.Outcome? storm)
+    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, double>? rps, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak)
     {
         var detection = Compare(latencies, "detection p99: Kestrel + AbortLab ≤ bare Kestrel + 0.1 ms", "Kestrel + AbortLab", "Kestrel (bare)", 0.1);
         var missed = new[] { "FIN", "RST" }.Sum(leave => latencies.GetValueOrDefault($"Kestrel + AbortLab, {leave}")?.Missed ?? 0);
@@ -78,6 +78,22 @@ internal static class TargetChecks
                 "abort storm leaves nothing behind",
                 string.Create(CultureInfo.InvariantCulture, $"{storm.OpenConnections} open connections, {storm.CloseWait} CLOSE_WAIT, {storm.LiveScopes} live scopes, working set {storm.WorkingSetRatio:P0} of baseline"),
                 storm.OpenConnections == 0 && storm.CloseWait == 0 && storm.LiveScopes == 0 && storm.WorkingSetRatio <= 1.10);
+
+        const string soakTarget = "slow subscribers: memory ≤ baseline + 64 MiB, p99 ≤ 2 × baseline, 0 timeouts, memory back within 10 %";
+        if (soak is null)
+        {
+            yield return new TargetCheck(soakTarget, "not run", null);
+        }
+        else
+        {
+            foreach (var row in soak)
+            {
+                yield return new TargetCheck(
+                    $"{soakTarget} ({row.Label})",
+                    string.Create(CultureInfo.InvariantCulture, $"{row.SoakMiB:0} vs {row.BaselineMiB:0} MiB, p99 {LatencyStats.Format(row.Soak.P99)} vs {LatencyStats.Format(row.Baseline.P99)} ms, {row.Timeouts} timeouts, after {row.AfterMiB:0} MiB; {row.Admitted} admitted, {row.Refused} refused, {row.Cut} cut"),
+                    row.Met);
+            }
+        }
     }
 
     private static TargetCheck Compare(Dictionary<string, LatencyStats> latencies, string target, string subject, string anchor, double slackMs)

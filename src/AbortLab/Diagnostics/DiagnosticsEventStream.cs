@@ -32,8 +32,16 @@ internal sealed class DiagnosticsEventStream(
     private static readonly TimeSpan CutGrace = TimeSpan.FromSeconds(1);
 
     private int _subscribers;
+    private long _cut;
+    private long _refused;
 
     public int Subscribers => Volatile.Read(ref _subscribers);
+
+    /// <summary>How many subscribers were cut for falling behind (the benchmark reads it).</summary>
+    public long SubscribersCut => Interlocked.Read(ref _cut);
+
+    /// <summary>How many subscribers were refused at the limit.</summary>
+    public long SubscribersRefused => Interlocked.Read(ref _refused);
 
     public async Task StreamAsync(HttpContext context)
     {
@@ -41,6 +49,7 @@ internal sealed class DiagnosticsEventStream(
         if (Interlocked.Increment(ref _subscribers) > settings.MaxStreamSubscribers)
         {
             Interlocked.Decrement(ref _subscribers);
+            Interlocked.Increment(ref _refused);
             metrics.StreamSubscriberRefused();
             AbortLabLog.StreamSubscriberRefused(logger, HopName, settings.MaxStreamSubscribers);
             context.Response.Headers.RetryAfter = "5";
@@ -167,6 +176,7 @@ internal sealed class DiagnosticsEventStream(
 
     private async Task CutAsync(HttpContext context, PipeWriter writer, long lag, DiagnosticsOptions settings, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _cut);
         metrics.StreamSubscriberCut();
         AbortLabLog.StreamSubscriberCut(logger, HopName, lag, settings.StreamMaxLagEvents);
         WriteResync(writer, EventStreamCursor.FellBehind, store.LastSequence);
