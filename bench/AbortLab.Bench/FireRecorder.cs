@@ -43,6 +43,18 @@ internal sealed class FireRecorder
 
     public void Fired(int id) => Fired(id, Stopwatch.GetTimestamp());
 
+    private long _firedLate;
+
+    /// <summary>How many samples' token fired but whose recorder callback had been unregistered before it ran.</summary>
+    public long FiredLateCount => Interlocked.Read(ref _firedLate);
+
+    /// <summary>Records a fire seen only once the endpoint resumed (see <c>KestrelServer.RecordIfUnrun</c>).</summary>
+    public void FiredLate(int id)
+    {
+        Interlocked.Increment(ref _firedLate);
+        Fired(id);
+    }
+
     public void Fired(int id, long timestamp) => Slot(id).TrySetResult(timestamp);
 
     /// <summary>The timestamp at which the token for <paramref name="id"/> fired, or null if it did not within the timeout.</summary>

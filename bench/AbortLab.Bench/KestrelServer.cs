@@ -68,6 +68,7 @@ internal sealed class KestrelServer : IAsyncDisposable
             await context.Response.Body.WriteAsync(OneByte, token);
             await context.Response.Body.FlushAsync(token);
             await WaitForAbortAsync(token);
+            RecordIfUnrun(recorder, id, registration);
         });
         app.MapPost("/upload/{id:int}", async (int id, HttpContext context) =>
         {
@@ -75,6 +76,7 @@ internal sealed class KestrelServer : IAsyncDisposable
             var token = abortLab ? context.GetAbortScope().Token : context.RequestAborted;
             using var registration = token.Register(() => recorder.Fired(id));
             await WaitForAbortAsync(token);
+            RecordIfUnrun(recorder, id, registration);
         });
         if (variant == ServerVariant.AbortLabWithDiagnostics)
         {
@@ -90,6 +92,20 @@ internal sealed class KestrelServer : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A token runs its callbacks one at a time on the cancelling thread. When <c>Task.Delay</c>'s runs before the
+    /// recorder's, the wait completes, this endpoint can resume on that thread and dispose the recorder's registration
+    /// before the token gets to it: <c>Unregister</c> then succeeds on a cancelled token, which proves the callback
+    /// never ran. Such a sample is recorded here, at the endpoint's resumption, and counted.
+    /// </summary>
+    private static void RecordIfUnrun(FireRecorder recorder, int id, CancellationTokenRegistration registration)
+    {
+        if (registration.Token.IsCancellationRequested && registration.Unregister())
+        {
+            recorder.FiredLate(id);
+        }
     }
 
     private static async Task WaitForAbortAsync(CancellationToken token)

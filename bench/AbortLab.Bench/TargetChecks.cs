@@ -8,21 +8,7 @@ internal static class TargetChecks
     public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, double>? rps, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak)
     {
         var detection = Compare(latencies, "detection p99: Kestrel + AbortLab ≤ bare Kestrel + 0.1 ms", "Kestrel + AbortLab", "Kestrel (bare)", 0.1);
-        var missed = new[] { "FIN", "RST" }.Sum(leave => latencies.GetValueOrDefault($"Kestrel + AbortLab, {leave}")?.Missed ?? 0);
-        var bareMissed = new[] { "FIN", "RST" }.Sum(leave => latencies.GetValueOrDefault($"Kestrel (bare), {leave}")?.Missed ?? 0);
-        var p99Met = new[] { "FIN", "RST" }.All(leave => latencies.GetValueOrDefault($"Kestrel + AbortLab, {leave}")?.P99 <= latencies.GetValueOrDefault($"Kestrel (bare), {leave}")?.P99 + 0.1);
-        yield return detection.Met == false && missed > 0
-            ? detection with
-            {
-                Explanation = (p99Met ? "the p99 itself is within the target; what fails it are the missed samples. " : string.Empty)
-                    + "Each miss is listed under scenario 1 with AbortLab's own timeline: the connection was already closed (Kestrel's ConnectionClosed had fired) "
-                    + "within 0.1 ms of the request's start, before the client left, so the request was answered 499 before the endpoint ran and the endpoint never "
-                    + "registered on the token. "
-                    + FormattableString.Invariant($"Bare Kestrel missed {bareMissed} in the same run, ")
-                    + "so this is not AbortLab's doing alone; about 1 abort in 1 000 to 2 000, cause not found yet (turning AbortLab's upload probe and read-ahead off does not change it). "
-                    + "An open defect, reported rather than hidden.",
-            }
-            : detection;
+        yield return detection;
 
         var hop = Compare(latencies, "through a hop p99: YARP + AbortLab.Yarp ≤ nginx", "YARP + AbortLab.Yarp", "nginx (defaults)", 0);
         yield return hop.Met == false

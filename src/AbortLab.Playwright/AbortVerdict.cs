@@ -74,6 +74,9 @@ public sealed class AbortVerdict
     /// </summary>
     public double? QuietCpuBoundShare { get; internal set; }
 
+    /// <summary>The fewest times that thread gave up its core to wait in a slice (0 for a loop).</summary>
+    internal long? QuietCpuBusiestBlocks { get; set; }
+
     /// <summary>Gets what the rig saw that does not fail the verdict: detached work, connections kept, checks skipped.</summary>
     public IReadOnlyList<string> Notes => _notes;
 
@@ -128,7 +131,7 @@ public sealed class AbortVerdict
             text.Append(CultureInfo.InvariantCulture, $"; quiet CPU {cores:0.000} cores");
             if (QuietCpuBoundShare is { } share)
             {
-                text.Append(CultureInfo.InvariantCulture, $", busiest thread runnable {share:0.00}");
+                text.Append(CultureInfo.InvariantCulture, $", busiest thread runnable {share:0.00}, blocked {QuietCpuBusiestBlocks ?? 0}+ times a slice");
             }
         }
 

@@ -13,14 +13,19 @@ internal static class ProcessJudge
     private static readonly string[] RuntimeThreadPrefixes =
         [".NET Tiered", ".NET BGC", ".NET Server GC", ".NET GC", ".NET Finalizer", ".NET SigHandler", ".NET EventPipe", ".NET Debugger"];
 
-    /// <summary>A thread runnable (on a core, or waiting for one) this share of a slice never blocked: it computes.</summary>
-    internal const double CpuBoundShare = 0.5;
+    /// <summary>A thread runnable (on a core, or waiting for one) at least this share of a slice...</summary>
+    internal const double CpuBoundShare = 0.6;
+
+    /// <summary>... that gave up its core to wait at most this often in it, never blocked: it computes.</summary>
+    internal const long MaxBlocksPerSlice = 2;
 
     /// <summary>
     /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped computes in
     /// every slice; the runtime's bursts (tiered JIT, GC), the snapshots' own cost and a busy machine's noise come and
     /// go. A process fails when, in every slice, one of its app threads never blocked (runnable for at least
-    /// <see cref="CpuBoundShare"/> of the slice: a synchronous loop, whatever share of a core a loaded machine gives it),
+    /// <see cref="CpuBoundShare"/> of the slice and gave up its core to wait at most <see cref="MaxBlocksPerSlice"/>
+    /// times: a synchronous loop, whatever share of a core a loaded machine gives it; a loaded machine makes a thread
+    /// that wakes often wait long for a core, but every wake-up is a voluntary switch),
     /// or its app threads together ran on a core for at least <paramref name="threshold"/> cores while at least one of
     /// them was always runnable (a loop that hops threads). Waiting for a core alone is not counted: on a loaded
     /// machine every thread that merely wakes often waits long. Returns the least any slice ran, summed over the
@@ -46,10 +51,17 @@ internal static class ProcessJudge
             var sustained = slices.Min(w => w.RunCores);
             total = (total ?? 0) + sustained;
             var busiest = slices.SelectMany(w => w.Threads.Select(t => t.Id)).Distinct()
-                .Select(id => slices.Min(w => w.Threads.FirstOrDefault(t => t.Id == id) is { } t ? t.RunnableNs / (double)w.WindowNs : 0))
-                .DefaultIfEmpty(0)
-                .Max();
-            verdict.QuietCpuBoundShare = Math.Max(verdict.QuietCpuBoundShare ?? 0, busiest);
+                .Select(id => (
+                    Share: slices.Min(w => w.Threads.FirstOrDefault(t => t.Id == id) is { } t ? t.RunnableNs / (double)w.WindowNs : 0),
+                    Blocks: slices.Min(w => w.Threads.FirstOrDefault(t => t.Id == id)?.Blocks ?? 0)))
+                .DefaultIfEmpty((Share: 0d, Blocks: 0L))
+                .OrderByDescending(t => t.Share)
+                .First();
+            if (busiest.Share >= (verdict.QuietCpuBoundShare ?? 0))
+            {
+                verdict.QuietCpuBoundShare = busiest.Share;
+                verdict.QuietCpuBusiestBlocks = busiest.Blocks;
+            }
             var bound = slices.Skip(1).Aggregate(slices[0].CpuBoundThreads, (ids, slice) => [.. ids.Intersect(slice.CpuBoundThreads)]);
             var hopping = slices.All(w => w.RunCores >= threshold && w.RunnableCores >= CpuBoundShare);
             if (bound.Count == 0 && !hopping)
@@ -70,7 +82,7 @@ internal static class ProcessJudge
         return total;
     }
 
-    private sealed record SliceThread(int Id, string Name, long RunNs, long RunnableNs);
+    private sealed record SliceThread(int Id, string Name, long RunNs, long RunnableNs, long Blocks);
 
     private sealed record Slice(long WindowNs, double RunCores, double RunnableCores, HashSet<int> CpuBoundThreads, List<SliceThread> Threads)
     {
@@ -80,7 +92,12 @@ internal static class ProcessJudge
             var threads = after.Threads
                 .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
                 .Select(t => (Thread: t, Before: before.Threads.FirstOrDefault(b => b.Id == t.Id)))
-                .Select(p => new SliceThread(p.Thread.Id, p.Thread.Name, p.Thread.RunNs - (p.Before?.RunNs ?? 0), p.Thread.RunNs + p.Thread.WaitNs - (p.Before is null ? 0 : p.Before.RunNs + p.Before.WaitNs)))
+                .Select(p => new SliceThread(
+                    p.Thread.Id,
+                    p.Thread.Name,
+                    p.Thread.RunNs - (p.Before?.RunNs ?? 0),
+                    p.Thread.RunNs + p.Thread.WaitNs - (p.Before is null ? 0 : p.Before.RunNs + p.Before.WaitNs),
+                    p.Before is null ? long.MaxValue : p.Thread.VoluntarySwitches - p.Before.VoluntarySwitches))
                 .Where(t => t.RunnableNs > 0)
                 .OrderByDescending(t => t.RunNs)
                 .ToList();
@@ -90,7 +107,7 @@ internal static class ProcessJudge
                     windowNs,
                     threads.Sum(t => t.RunNs) / (double)windowNs,
                     threads.Sum(t => t.RunnableNs) / (double)windowNs,
-                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs).Select(t => t.Id)],
+                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs && t.Blocks <= MaxBlocksPerSlice).Select(t => t.Id)],
                     threads);
         }
     }

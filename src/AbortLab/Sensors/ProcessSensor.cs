@@ -47,12 +47,13 @@ internal static class ProcessSensor
             try
             {
                 var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                var (name, voluntarySwitches) = ReadStatus(Path.Combine(task, "status"));
                 threads.Add(new ThreadSample(
                     int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture),
                     name,
                     long.Parse(fields[0], CultureInfo.InvariantCulture),
-                    long.Parse(fields[1], CultureInfo.InvariantCulture)));
+                    long.Parse(fields[1], CultureInfo.InvariantCulture),
+                    voluntarySwitches));
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
@@ -61,6 +62,27 @@ internal static class ProcessSensor
         }
 
         return threads;
+    }
+
+    /// <summary>The thread's name, and how many times it gave up its core to wait (sleep, I/O, a lock).</summary>
+    private static (string Name, long VoluntarySwitches) ReadStatus(string path)
+    {
+        string name = string.Empty;
+        long voluntary = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith("Name:", StringComparison.Ordinal))
+            {
+                name = line[5..].Trim();
+            }
+            else if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+            {
+                voluntary = long.Parse(line.AsSpan(24).Trim(), CultureInfo.InvariantCulture);
+                break;
+            }
+        }
+
+        return (name, voluntary);
     }
 
     private static List<DescendantProcess> ReadDescendants(int self)

@@ -20,10 +20,10 @@ internal sealed record ProcessSnapshot(
 
 /// <summary>
 /// One thread's CPU so far: <paramref name="RunNs"/> on a core, <paramref name="WaitNs"/> runnable but waiting for
-/// one (from <c>/proc/self/task/*/schedstat</c>). Their sum grows at wall-clock speed for a thread that never stops,
-/// however loaded the machine is.
+/// one (from <c>/proc/self/task/*/schedstat</c>), and <paramref name="VoluntarySwitches"/>, how often it gave up its
+/// core to wait (<c>status</c>). A thread that never stops never switches voluntarily, however loaded the machine is.
 /// </summary>
-internal sealed record ThreadSample(int Id, string Name, long RunNs, long WaitNs);
+internal sealed record ThreadSample(int Id, string Name, long RunNs, long WaitNs, long VoluntarySwitches = 0);
 
 internal sealed record ThreadPoolSample(int Threads, long PendingWorkItems, long CompletedWorkItems);
 
