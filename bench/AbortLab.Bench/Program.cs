@@ -25,6 +25,7 @@ var latencies = new Dictionary<string, LatencyStats>(StringComparer.Ordinal);
 Dictionary<AbortLab.Bench.ServerVariant, double>? rps = null;
 StormScenario.Outcome? storm = null;
 List<SubscriberSoakScenario.Outcome>? soak = null;
+LiveRequestsScenario.Outcome? live = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -74,8 +75,14 @@ await RunAsync("subscribers", async () =>
     soak = outcomes;
     return scenario;
 });
+await RunAsync("live", async () =>
+{
+    var (scenario, outcome) = await LiveRequestsScenario.RunAsync(settings);
+    live = outcome;
+    return scenario;
+});
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, storm, soak));
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, storm, soak, live));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();

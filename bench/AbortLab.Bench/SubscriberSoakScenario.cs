@@ -17,6 +17,7 @@ internal static class SubscriberSoakScenario
     private const int NonReading = 200;
     private const int Replaying = 50;
     private const int LoadRate = 1000;
+    private const int ReplayEvents = 9_000;
     private const int ProbeWorkers = 4;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -31,8 +32,8 @@ internal static class SubscriberSoakScenario
             "subscribers",
             "8. Slow dashboard subscribers",
             $"Kestrel + AbortLab with MapAbortLab, its event ring (100 000 events) filled first. Unrelated requests: {ProbeWorkers} clients in a loop on `/small` for {settings.SoakDuration.TotalSeconds:0} s (timeout {ProbeTimeout.TotalSeconds:0} s), beside a load generator at {LoadRate} requests/s in its own process. "
-            + $"Then the same with {NonReading} raw-socket subscribers that ask for the whole ring (`Last-Event-ID` of its oldest event) and never read, and {Replaying} that replay it from the start again and again. "
-            + "Memory: the process's working set (server and clients share it), its peak while sampling every 100 ms, and after a full blocking GC once the subscribers left. One row with the default subscriber limit, one with the limit raised above 250 so that every subscriber is admitted.");
+            + $"Then the same with {NonReading} raw-socket subscribers that ask for the last {ReplayEvents} events (`Last-Event-ID`; 10 000 behind is the default limit before a subscriber is cut) and never read, and {Replaying} that replay as much again and again, reconnecting when cut. "
+            + "Memory: the process's working set (server and clients share it), its peak while sampling every 100 ms, and after a full blocking GC once the subscribers left. One row with the default subscriber limit (the target), one with the limit raised above 250 so that every subscriber is admitted: memory stays bounded there too, while 50 clients replaying thousands of events without pause compete with the unrelated requests for the 2 cores.");
         var outcomes = new List<Outcome>();
         foreach (var (label, limit) in new[] { ("default limit (32)", (int?)null), ("limit 300: all admitted", 300) })
         {
@@ -69,7 +70,7 @@ internal static class SubscriberSoakScenario
         var baselineMiB = Math.Max(baselinePeak, SettledMiB());
 
         using var stop = new CancellationTokenSource();
-        var replayFrom = $"{store.Epoch}-{store.OldestSequence - 1}";
+        var replayFrom = ReplayFrom(store);
         var statuses = new List<int>();
         var silent = new List<Socket>();
         for (var i = 0; i < NonReading; i++)
@@ -116,7 +117,7 @@ internal static class SubscriberSoakScenario
         var buffer = new byte[16 * 1024];
         while (!stop.IsCancellationRequested)
         {
-            using var socket = await OpenStreamAsync(port, $"{store.Epoch}-{store.OldestSequence - 1}", receiveBuffer: null);
+            using var socket = await OpenStreamAsync(port, ReplayFrom(store), receiveBuffer: null);
             var status = await ReadStatusAsync(socket);
             lock (statuses)
             {
@@ -151,6 +152,9 @@ internal static class SubscriberSoakScenario
             }
         }
     }
+
+    /// <summary>As far back as a subscriber may start without being cut at once (<c>StreamMaxLagEvents</c> is 10 000).</summary>
+    private static string ReplayFrom(TimelineStore store) => $"{store.Epoch}-{store.LastSequence - ReplayEvents}";
 
     private static async Task<Socket> OpenStreamAsync(int port, string lastEventId, int? receiveBuffer)
     {

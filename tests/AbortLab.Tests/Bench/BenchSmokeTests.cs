@@ -23,14 +23,14 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         }
 
         var markdown = await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.md"));
-        foreach (var section in new[] { "## Targets", "## 1. Detection latency", "## 2. Through a hop", "## 3. Detection under load", "## 4. Overhead", "## 4b. Per-request cost", "## 5. Abort storm", "## 6. Stalled upload" })
+        foreach (var section in new[] { "## Targets", "## 1. Detection latency", "## 2. Through a hop", "## 3. Detection under load", "## 4. Overhead", "## 4b. Per-request cost", "## 5. Abort storm", "## 6. Stalled upload", "## 8. Slow dashboard subscribers", "## 9. Live clients are never aborted" })
         {
             Assert.Contains(section, markdown, StringComparison.Ordinal);
         }
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.json")));
-        Assert.Equal(7, json.RootElement.GetProperty("scenarios").GetArrayLength());
-        Assert.Equal(6, json.RootElement.GetProperty("targets").GetArrayLength());
+        Assert.Equal(9, json.RootElement.GetProperty("scenarios").GetArrayLength());
+        Assert.Equal(8, json.RootElement.GetProperty("targets").GetArrayLength());
         Assert.Single(Directory.GetFiles(_results, "report-*-quick.md"));
     }
 
