@@ -16,8 +16,11 @@ internal static class ProcessJudge
     /// <summary>A thread runnable (on a core, or waiting for one) at least this share of a slice...</summary>
     internal const double CpuBoundShare = 0.6;
 
-    /// <summary>... that gave up its core to wait at most this often in it, never blocked: it computes.</summary>
+    /// <summary>... that gave up its core to wait at most this often in it, never blocked ...</summary>
     internal const long MaxBlocksPerSlice = 2;
+
+    /// <summary>... and ran on a core at least this share of it, computes (a thread kept off the cores by busier ones does not).</summary>
+    internal const double CpuBoundRunShare = 0.2;
 
     /// <summary>
     /// Compares consecutive snapshots of the quiet window, slice by slice. Work that was never stopped computes in
@@ -107,7 +110,7 @@ internal static class ProcessJudge
                     windowNs,
                     threads.Sum(t => t.RunNs) / (double)windowNs,
                     threads.Sum(t => t.RunnableNs) / (double)windowNs,
-                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs && t.Blocks <= MaxBlocksPerSlice).Select(t => t.Id)],
+                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs && t.Blocks <= MaxBlocksPerSlice && t.RunNs >= CpuBoundRunShare * windowNs).Select(t => t.Id)],
                     threads);
         }
     }
