@@ -1,3 +1,4 @@
+using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AbortLab.Bench;

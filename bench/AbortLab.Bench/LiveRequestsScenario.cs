@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AbortLab.Bench;

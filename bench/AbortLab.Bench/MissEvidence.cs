@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Sockets;
+using AbortLab.IO;
 
 namespace AbortLab.Bench;
 
@@ -49,25 +50,9 @@ internal static class MissEvidence
         }
     }
 
-    private static IEnumerable<string> Entries(int port)
-    {
-        if (!File.Exists("/proc/net/tcp"))
-        {
-            yield break;
-        }
-
-        var hex = port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
-        {
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length > 3 && (fields[1].EndsWith(":" + hex, StringComparison.Ordinal) || fields[2].EndsWith(":" + hex, StringComparison.Ordinal)))
-            {
-                yield return $"{Endpoint(fields[1])}→{Endpoint(fields[2])} {StateName(byte.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture))}";
-            }
-        }
-    }
-
-    private static string Endpoint(string field) => int.Parse(field[(field.IndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+    private static IEnumerable<string> Entries(int port) => SocketTable.ReadAllSockets()
+        .Where(s => s.LocalPort == port || s.RemotePort == port)
+        .Select(s => $"{s.Local}→{s.Remote} {s.State}");
 
     private static string StateName(byte state) => state switch
     {

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using AbortLab.Connections;
+using AbortLab.Hosting;
+using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AbortLab.Bench;
@@ -17,32 +20,33 @@ internal static class StormScenario
         var report = new ScenarioReport("storm", "5. Abort storm", $"Kestrel + AbortLab. {settings.StormRequests} requests to `/hold/{{id}}`, {concurrency} at a time, each left (alternately FIN and RST) as soon as its first byte arrives. Then up to 15 s for the server to settle; the counts are read once it has (or at the end of the 15 s). Working set: after a full blocking GC, against the same measure taken once aborted requests have filled AbortLab's bounded rings (10 000 timelines, 100 000 events). Against a 500-request warm-up instead, the rings' growth alone made it 147 %.");
         var recorder = new FireRecorder();
         await using var server = await KestrelServer.StartAsync(ServerVariant.AbortLab, recorder);
-        var scopes = server.Services.GetRequiredService<AbortScopeFactory>();
-        var store = server.Services.GetRequiredService<TimelineStore>();
+        var scopes = server.Services.GetRequiredService<LiveScopeRegistry>();
+        var connections = server.Services.GetRequiredService<OpenConnections>();
 
         // The baseline comes once the timeline and event rings (bounded by design: AbortLabOptions.TimelineCapacity and
         // EventCapacity) are full, so that what the storm leaves on top of it is what would leak.
         var warmUp = 0;
+        var store = server.Services.GetRequiredService<TimelineStore>();
         while (store.Count < store.Capacity || store.EventCount < store.EventCapacity)
         {
             await FireAsync(server.Port, 5000, concurrency);
             warmUp += 5000;
         }
 
-        await WaitForCleanAsync(server.Port, scopes, store, TimeSpan.FromSeconds(15));
+        await WaitForCleanAsync(server.Port, scopes, connections, TimeSpan.FromSeconds(15));
         var baseline = SettledWorkingSet();
 
         var started = Stopwatch.GetTimestamp();
         await FireAsync(server.Port, settings.StormRequests, concurrency);
         var fired = Stopwatch.GetTimestamp();
-        var clean = await WaitForCleanAsync(server.Port, scopes, store, TimeSpan.FromSeconds(15));
+        var clean = await WaitForCleanAsync(server.Port, scopes, connections, TimeSpan.FromSeconds(15));
         var after = SettledWorkingSet();
 
         var outcome = new Outcome(
-            store.OpenConnections.Count,
+            connections.Count,
             TcpStates.Count(server.Port, TcpStates.CloseWait),
             TcpStates.Count(server.Port, TcpStates.Established),
-            scopes.LiveCount,
+            scopes.Count,
             (double)after / baseline,
             clean,
             Clock.Ms(started, fired) / 1000);
@@ -79,12 +83,12 @@ internal static class StormScenario
         await Task.WhenAll(workers);
     }
 
-    private static async Task<double> WaitForCleanAsync(int port, AbortScopeFactory scopes, TimelineStore store, TimeSpan limit)
+    private static async Task<double> WaitForCleanAsync(int port, LiveScopeRegistry scopes, OpenConnections connections, TimeSpan limit)
     {
         var started = Stopwatch.GetTimestamp();
         while (Clock.Ms(started, Stopwatch.GetTimestamp()) < limit.TotalMilliseconds)
         {
-            if (scopes.LiveCount == 0 && store.OpenConnections.Count == 0 && TcpStates.Count(port, TcpStates.CloseWait) == 0 && TcpStates.Count(port, TcpStates.Established) == 0)
+            if (scopes.Count == 0 && connections.Count == 0 && TcpStates.Count(port, TcpStates.CloseWait) == 0 && TcpStates.Count(port, TcpStates.Established) == 0)
             {
                 break;
             }

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AbortLab.Diagnostics;
+using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AbortLab.Bench;

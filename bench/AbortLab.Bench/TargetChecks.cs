@@ -1,4 +1,5 @@
 using System.Globalization;
+using AbortLab.Connections;
 
 namespace AbortLab.Bench;
 

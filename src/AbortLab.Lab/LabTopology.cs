@@ -1,14 +1,15 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using AbortLab.Idempotency;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -135,7 +136,7 @@ internal sealed class LabTopology : IAsyncDisposable
             await old.StopAsync();
             _hosts.Remove(old);
             await old.DisposeAsync();
-            var report = Store.LastShutdownReport;
+            var report = ((TimelineStore)Store).LastShutdownReport;
 
             var fresh = _appFactory(App.Port);
             await fresh.StartAsync();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
 using System.Security.Cryptography;
+using AbortLab.Streams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

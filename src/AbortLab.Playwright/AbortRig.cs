@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using AbortLab.Sensors;
 using Microsoft.Playwright;
 
 namespace AbortLab.Playwright;

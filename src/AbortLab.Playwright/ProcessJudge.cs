@@ -1,4 +1,6 @@
 using System.Globalization;
+using AbortLab.IO;
+using AbortLab.Sensors;
 
 namespace AbortLab.Playwright;
 

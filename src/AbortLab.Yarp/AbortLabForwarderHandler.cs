@@ -9,8 +9,6 @@ namespace AbortLab.Yarp;
 /// </summary>
 internal sealed class AbortLabForwarderHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
-    private const string TraceParentHeader = "traceparent";
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var scope = AbortScope.Current;
@@ -19,9 +17,10 @@ internal sealed class AbortLabForwarderHandler(HttpMessageHandler inner) : Deleg
             return await base.SendAsync(request, cancellationToken);
         }
 
-        if (Activity.Current is null && !request.Headers.Contains(TraceParentHeader))
+        // An Activity propagates itself (DistributedContextPropagator); without one the hop would start a new trace.
+        if (Activity.Current is null && !request.Headers.Contains(TraceParent.HeaderName))
         {
-            request.Headers.TryAddWithoutValidation(TraceParentHeader, $"00-{scope.Timeline.Request.TraceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.Request.TraceId));
         }
 
         // Ended by YarpAbortIntegration once the proxy's pipeline is over, with YARP's own error name.

@@ -1,4 +1,4 @@
-using AbortLab;
+using AbortLab.Hosting;
 using AbortLab.Yarp;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Forwarder;

@@ -1,3 +1,4 @@
+using AbortLab.Hosting;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -48,13 +49,11 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
             return;
         }
 
-        context.Response.StatusCode = scope.Reason switch
+        // An application abort keeps the status YARP chose, and so does an upstream failure YARP already answered 5xx.
+        if (scope.Reason is { } reason and not AbortReason.Application &&
+            !(reason == AbortReason.UpstreamCanceled && context.Response.StatusCode >= 500))
         {
-            AbortReason.Timeout => options.TimeoutStatusCode,
-            AbortReason.ClientDisconnected => options.ClientDisconnectedStatusCode,
-            AbortReason.ServerShutdown => options.ServerShutdownStatusCode,
-            AbortReason.UpstreamCanceled when context.Response.StatusCode < 500 => options.UpstreamCanceledStatusCode,
-            _ => context.Response.StatusCode,
-        };
+            context.Response.StatusCode = options.StatusCodeFor(reason);
+        }
     }
 }

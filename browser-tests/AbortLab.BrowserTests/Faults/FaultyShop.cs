@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using AbortLab.Background;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

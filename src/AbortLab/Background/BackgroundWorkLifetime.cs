@@ -1,4 +1,4 @@
-namespace AbortLab;
+namespace AbortLab.Background;
 
 /// <summary>
 /// How long queued background work may run.

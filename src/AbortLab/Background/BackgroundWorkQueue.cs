@@ -1,9 +1,8 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Background;
 
 /// <summary>
 /// Runs queued background work on a hosted service. Work tied to a request is tracked on that request's timeline
@@ -16,10 +15,10 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
 
-    public BackgroundWorkQueue(IOptions<AbortLabOptions> options, ILoggerFactory loggerFactory)
+    public BackgroundWorkQueue(Func<BackgroundWorkOptions> options, ILogger<BackgroundWorkQueue> logger)
     {
-        _options = options.Value.BackgroundWork;
-        _logger = loggerFactory.CreateLogger("AbortLab");
+        _options = options();
+        _logger = logger;
         _queue = Channel.CreateBounded<QueuedWork>(new BoundedChannelOptions(_options.Capacity) { SingleReader = true });
     }
 
@@ -125,13 +124,13 @@ internal sealed class BackgroundWorkQueue : BackgroundService, IBackgroundWorkQu
         {
             item.Tracked?.Cancel();
             item.Detached?.End(WorkOutcome.Canceled, exception.GetType().Name);
-            AbortLabLog.BackgroundWorkCanceled(_logger, item.Name);
+            BackgroundWorkLog.BackgroundWorkCanceled(_logger, item.Name);
         }
         catch (Exception exception)
         {
             item.Tracked?.Fail(exception);
             item.Detached?.End(WorkOutcome.Faulted, exception.GetType().Name);
-            AbortLabLog.BackgroundWorkFailed(_logger, item.Name, exception);
+            BackgroundWorkLog.BackgroundWorkFailed(_logger, item.Name, exception);
         }
         finally
         {

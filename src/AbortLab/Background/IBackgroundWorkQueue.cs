@@ -1,4 +1,4 @@
-namespace AbortLab;
+namespace AbortLab.Background;
 
 /// <summary>
 /// A queue of background work run by a hosted service, whose lifetime is explicit: tied to the request that queued

@@ -1,15 +1,16 @@
 using System.Net.Sockets;
+using AbortLab.IO;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace AbortLab;
+namespace AbortLab.Connections;
 
 /// <summary>
 /// Evidence, taken from the connection rather than from an exception's text, that the client of one request has
 /// left. Kestrel's body reader can throw "unexpected end of request content" before its request-aborted token fires,
 /// and the same exception type also means "body too large": only the connection tells the two apart.
 /// </summary>
-internal sealed class ClientDeparture
+internal sealed class ClientDeparture : IClientDepartureEvidence
 {
     private readonly Socket? _socket;
     private readonly IConnectionLifetimeFeature? _connectionLifetime;

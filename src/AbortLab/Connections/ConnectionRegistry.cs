@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
-namespace AbortLab;
+namespace AbortLab.Connections;
 
 /// <summary>
 /// The open connections that carried requests through AbortLab, one <see cref="ConnectionTracker"/> each, kept in the
@@ -14,21 +12,20 @@ internal sealed class ConnectionRegistry
 {
     private static readonly object ItemsKey = typeof(ConnectionTracker);
 
-    private readonly ConcurrentDictionary<ConnectionTracker, byte> _open = new(ReferenceEqualityComparer.Instance);
+    private readonly OpenConnections _open;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly TimelineStore? _store;
 
-    public ConnectionRegistry(TimeProvider timeProvider, ILoggerFactory loggerFactory, TimelineStore? store = null)
+    public ConnectionRegistry(OpenConnections open, TimeProvider timeProvider, ILogger<ConnectionRegistry> logger)
     {
+        _open = open;
         _timeProvider = timeProvider;
-        _logger = loggerFactory.CreateLogger("AbortLab");
-        _store = store;
+        _logger = logger;
     }
 
     public int OpenCount => _open.Count;
 
-    public ICollection<ConnectionTracker> Open => _open.Keys;
+    public ICollection<ConnectionTracker> Open => _open.All;
 
     /// <summary>
     /// The tracker of the request's connection, or null where the server exposes no connection lifetime
@@ -63,8 +60,7 @@ internal sealed class ConnectionRegistry
                 _timeProvider,
                 _logger);
             items[ItemsKey] = tracker;
-            _open.TryAdd(tracker, 0);
-            _store?.ConnectionOpened(tracker);
+            _open.Add(tracker);
         }
 
         tracker.Start();
@@ -73,7 +69,6 @@ internal sealed class ConnectionRegistry
 
     public void Remove(ConnectionTracker tracker)
     {
-        _open.TryRemove(tracker, out _);
-        _store?.ConnectionClosed(tracker);
+        _open.Remove(tracker);
     }
 }

@@ -1,14 +1,14 @@
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
-namespace AbortLab;
+namespace AbortLab.Connections;
 
 /// <summary>
 /// Follows one server connection: stamps the close time on the timelines that wait for it, and applies the socket
 /// policy after an abort on HTTP/1.x (no reuse; abort after the linger time). On HTTP/2 an abort resets one stream
 /// and the connection rightly stays open.
 /// </summary>
-internal sealed class ConnectionTracker
+internal sealed class ConnectionTracker : IAbortScopeObserver
 {
     private readonly object _gate = new();
     private readonly ConnectionRegistry _registry;
@@ -124,7 +124,7 @@ internal sealed class ConnectionTracker
         }
     }
 
-    public void OnRequestAborted(AbortScope scope)
+    public void OnAborted(AbortScope scope, AbortReason reason, AbortDetection detectedBy)
     {
         // An HTTP/2 connection rightly outlives its reset streams: nothing waits for its close, so a long-lived
         // connection with many resets holds no timeline.
@@ -198,7 +198,7 @@ internal sealed class ConnectionTracker
             }
         }
 
-        AbortLabLog.ConnectionLingerExpired(_logger, ConnectionId, _lingerTimeout.TotalMilliseconds);
+        ConnectionLog.ConnectionLingerExpired(_logger, ConnectionId, _lingerTimeout.TotalMilliseconds);
         _lifetime.Abort();
     }
 

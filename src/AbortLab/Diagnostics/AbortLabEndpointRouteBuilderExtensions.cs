@@ -1,4 +1,4 @@
-using AbortLab;
+using AbortLab.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
-using System.Reflection;
 using Microsoft.AspNetCore.Http;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// The dashboard, embedded in this assembly from the repository's top-level <c>wwwroot/dashboard</c>.

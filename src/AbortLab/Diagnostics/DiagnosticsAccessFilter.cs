@@ -2,9 +2,8 @@ using System.Net;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// Diagnostics show paths, tags and connection ids. Without an authorization policy on the endpoints
@@ -14,7 +13,7 @@ namespace AbortLab;
 /// names this machine (no DNS rebinding). Anything else gets a 404 that tells nothing. Every answer carries headers
 /// that keep the dashboard out of frames and other origins' reach.
 /// </summary>
-internal sealed class DiagnosticsAccessFilter(IOptionsMonitor<AbortLabOptions> options, ILogger<DiagnosticsAccessFilter> logger) : IEndpointFilter
+internal sealed class DiagnosticsAccessFilter(Func<DiagnosticsOptions> options, ILogger<DiagnosticsAccessFilter> logger) : IEndpointFilter
 {
     // The headers that proxies and CDNs use to pass the client on. UseForwardedHeaders removes the ones it applied.
     private static readonly string[] ProxyHeaders =
@@ -32,12 +31,12 @@ internal sealed class DiagnosticsAccessFilter(IOptionsMonitor<AbortLabOptions> o
             return next(context);
         }
 
-        if (Refusal(http, options.CurrentValue.Diagnostics) is not { } why)
+        if (Refusal(http, options()) is not { } why)
         {
             return next(context);
         }
 
-        AbortLabLog.DiagnosticsRefused(logger, http.Request.Path, why);
+        DiagnosticsLog.DiagnosticsRefused(logger, http.Request.Path, why);
         return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status404NotFound));
     }
 

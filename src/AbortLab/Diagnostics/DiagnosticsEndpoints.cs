@@ -1,7 +1,11 @@
 using System.Globalization;
+using AbortLab.Connections;
+using AbortLab.IO;
+using AbortLab.Sensors;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Http;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// The handlers of the diagnostics API.
@@ -44,9 +48,9 @@ internal static class DiagnosticsEndpoints
             : Results.Problem(title: "Unknown request", detail: $"No timeline '{id}' in the store (it may have been dropped: the store keeps the newest {store.Capacity}).", statusCode: StatusCodes.Status404NotFound);
     }
 
-    public static IResult GetConnections(TimelineStore store)
+    public static IResult GetConnections(ConnectionRegistry registry)
     {
-        var connections = store.OpenConnections
+        var connections = registry.Open
             .OrderBy(c => c.OpenedAt)
             .Select(c => new
             {
@@ -66,8 +70,8 @@ internal static class DiagnosticsEndpoints
         : Results.Problem(title: "No shutdown yet", detail: "No graceful shutdown has been recorded in this store.", statusCode: StatusCodes.Status404NotFound);
 
     /// <summary>What the operating system says the process does: CPU per thread, child processes, outbound connections.</summary>
-    public static IResult GetProcess(TimelineStore store, AbortScopeFactory scopes, TimeProvider time) =>
-        Results.Json(ProcessSensor.Read(store, scopes.LiveCount, time), DiagnosticsJson.Options);
+    public static IResult GetProcess(TimelineStore store, LiveScopeRegistry scopes, TimeProvider time) =>
+        Results.Json(ProcessSensor.Read(store, scopes.Count, time), DiagnosticsJson.Options);
 
     public static IResult GetSockets()
     {

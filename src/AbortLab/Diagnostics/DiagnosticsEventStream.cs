@@ -3,13 +3,14 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
+using AbortLab.Telemetry;
+using AbortLab.Timelines;
+using AbortLab.IO;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// Server-Sent Events of timeline events, each <c>id:</c> being <c>{epoch}-{sequence}</c>. It can never hurt the host
@@ -21,12 +22,12 @@ namespace AbortLab;
 /// </summary>
 internal sealed class DiagnosticsEventStream(
     TimelineStore store,
-    IOptionsMonitor<AbortLabOptions> options,
+    Func<DiagnosticsOptions> options,
+    HopName hop,
     AbortLabMetrics metrics,
     ILogger<DiagnosticsEventStream> logger,
     TimeProvider timeProvider,
-    IHostApplicationLifetime? lifetime = null,
-    IHostEnvironment? environment = null)
+    IHostApplicationLifetime? lifetime = null)
 {
     private const int BatchSize = 256;
     private static readonly TimeSpan CutGrace = TimeSpan.FromSeconds(1);
@@ -45,13 +46,13 @@ internal sealed class DiagnosticsEventStream(
 
     public async Task StreamAsync(HttpContext context)
     {
-        var settings = options.CurrentValue.Diagnostics;
+        var settings = options();
         if (Interlocked.Increment(ref _subscribers) > settings.MaxStreamSubscribers)
         {
             Interlocked.Decrement(ref _subscribers);
             Interlocked.Increment(ref _refused);
             metrics.StreamSubscriberRefused();
-            AbortLabLog.StreamSubscriberRefused(logger, HopName, settings.MaxStreamSubscribers);
+            DiagnosticsLog.StreamSubscriberRefused(logger, HopName, settings.MaxStreamSubscribers);
             context.Response.Headers.RetryAfter = "5";
             await Results.Problem(
                 title: "Too many stream subscribers",
@@ -70,7 +71,7 @@ internal sealed class DiagnosticsEventStream(
         }
     }
 
-    private string HopName => options.CurrentValue.HopName ?? (string.IsNullOrEmpty(environment?.ApplicationName) ? "app" : environment.ApplicationName);
+    private string HopName => hop.Value;
 
     private async Task FollowAsync(HttpContext context, DiagnosticsOptions settings)
     {
@@ -83,10 +84,7 @@ internal sealed class DiagnosticsEventStream(
         var cursor = EventStreamCursor.Read(lastEventId, store, settings.StreamBacklog);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime?.ApplicationStopping ?? default);
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-store";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        EventStreamHeaders.Apply(context);
 
         var writer = response.BodyWriter;
         var flushAt = settings.StreamMaxBufferedBytes / 2;
@@ -178,7 +176,7 @@ internal sealed class DiagnosticsEventStream(
     {
         Interlocked.Increment(ref _cut);
         metrics.StreamSubscriberCut();
-        AbortLabLog.StreamSubscriberCut(logger, HopName, lag, settings.StreamMaxLagEvents);
+        DiagnosticsLog.StreamSubscriberCut(logger, HopName, lag, settings.StreamMaxLagEvents);
         WriteResync(writer, EventStreamCursor.FellBehind, store.LastSequence);
 
         // A subscriber that reads gets the resync; one that does not is not waited for.

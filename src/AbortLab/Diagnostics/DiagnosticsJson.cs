@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// The JSON of the diagnostics API: camelCase, enums by name, times as RFC 3339 UTC with microseconds.

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// The path prefixes where <c>MapAbortLab</c> put the diagnostics: the middleware records no timeline for them, or

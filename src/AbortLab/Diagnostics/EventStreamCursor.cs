@@ -1,6 +1,7 @@
 using System.Globalization;
+using AbortLab.Timelines;
 
-namespace AbortLab;
+namespace AbortLab.Diagnostics;
 
 /// <summary>
 /// Where a subscriber of the event stream starts, read from its <c>Last-Event-ID</c>: an id is

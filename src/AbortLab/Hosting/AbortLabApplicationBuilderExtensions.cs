@@ -1,4 +1,5 @@
 using AbortLab;
+using AbortLab.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;

@@ -1,4 +1,4 @@
-namespace AbortLab;
+namespace AbortLab.Hosting;
 
 /// <summary>
 /// Registered by <c>AddAbortLab</c> so that <c>UseAbortLab</c> can tell a missing registration apart.

@@ -1,12 +1,17 @@
 using System.Diagnostics;
+using AbortLab.Connections;
+using AbortLab.Diagnostics;
+using AbortLab.Sensors;
+using AbortLab.Shutdown;
+using AbortLab.Uploads;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Hosting;
 
 /// <summary>
 /// Gives every request an <see cref="AbortScope"/>, hands its token on as <c>HttpContext.RequestAborted</c>, watches
@@ -18,8 +23,10 @@ internal sealed partial class AbortLabMiddleware
     private readonly AbortScopeFactory _scopes;
     private readonly ConnectionRegistry _connections;
     private readonly StalledUploadMonitor _uploads;
+    private readonly DrainGate _drain;
     private readonly IOptionsMonitor<AbortLabOptions> _options;
-    private readonly string _defaultHop;
+    private readonly HopName _hop;
+    private readonly ILogger _logger;
     private readonly IAbortLabIntegration[] _integrations;
     private readonly DiagnosticsPaths _diagnosticsPaths;
 
@@ -28,10 +35,12 @@ internal sealed partial class AbortLabMiddleware
         AbortScopeFactory scopes,
         ConnectionRegistry connections,
         StalledUploadMonitor uploads,
+        DrainGate drain,
         IOptionsMonitor<AbortLabOptions> options,
+        HopName hop,
         IEnumerable<IAbortLabIntegration> integrations,
         DiagnosticsPaths diagnosticsPaths,
-        IHostEnvironment? environment = null)
+        ILogger<AbortLabMiddleware> logger)
     {
         _diagnosticsPaths = diagnosticsPaths;
         _integrations = integrations.ToArray();
@@ -39,8 +48,10 @@ internal sealed partial class AbortLabMiddleware
         _scopes = scopes;
         _connections = connections;
         _uploads = uploads;
+        _drain = drain;
         _options = options;
-        _defaultHop = string.IsNullOrEmpty(environment?.ApplicationName) ? "app" : environment.ApplicationName;
+        _hop = hop;
+        _logger = logger;
         if (options.CurrentValue.Sensors.RecordOperationsAfterAbort)
         {
             OperationAfterAbortSensor.EnsureStarted();
@@ -55,7 +66,7 @@ internal sealed partial class AbortLabMiddleware
             return _next(context);
         }
 
-        if (_scopes.IsDraining)
+        if (_drain.IsDraining)
         {
             return RefuseWhileDraining(context);
         }
@@ -79,7 +90,8 @@ internal sealed partial class AbortLabMiddleware
         connection?.OnRequestStarted(scope.Timeline);
         RequestTimelineLocator.Attach(activity, scope.Timeline);
 
-        scope.ClientDeparture = new ClientDeparture(features, upstreamToken);
+        var departure = new ClientDeparture(features, upstreamToken);
+        scope.ClientDeparture = departure;
         scope.AttachRequest(context, serverLifetime);
         scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
         var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout, _integrations);
@@ -88,7 +100,7 @@ internal sealed partial class AbortLabMiddleware
         scopeFeature.LinkUpstream(upstreamToken);
         AbortScope.SetCurrent(scope);
 
-        var upload = WatchUpload(context, scope, serverLifetime, connection, options.StalledUploads);
+        var upload = _uploads.Begin(context, scope, serverLifetime, connection is { IsHttp1: true });
         var timeoutLeftToOuterMiddleware = false;
         try
         {
@@ -114,12 +126,12 @@ internal sealed partial class AbortLabMiddleware
         finally
         {
             scopeFeature.Dispose();
-            scope.ClientDeparture.RequestEnded();
+            departure.RequestEnded();
             scope.DetachRequest();
             features.Set(serverLifetime);
             if (upload is not null)
             {
-                await EndUploadAsync(context, upload.Value);
+                await _uploads.EndAsync(context, upload.Value);
             }
 
             foreach (var integration in _integrations)
@@ -127,13 +139,13 @@ internal sealed partial class AbortLabMiddleware
                 integration.OnPipelineEnded(context, scope, options);
             }
 
-            Complete(context, scope, options, timeoutLeftToOuterMiddleware);
+            Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware);
         }
     }
 
     private Task RefuseWhileDraining(HttpContext context)
     {
-        _scopes.CountRefused();
+        _drain.CountRefused();
         var response = context.Response;
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         response.Headers.RetryAfter = ((long)_options.CurrentValue.Shutdown.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -150,7 +162,7 @@ internal sealed partial class AbortLabMiddleware
     {
         var reason = scope.Reason!.Value;
         var statusCode = options.StatusCodeFor(reason);
-        AbortLabLog.AbortExceptionHandled(_scopes.Logger, scope.RequestId, exception.GetType().Name, reason, statusCode, exception);
+        HostingLog.AbortExceptionHandled(_logger, scope.RequestId, exception.GetType().Name, reason, statusCode, exception);
 
         if (!context.Response.HasStarted)
         {
@@ -164,12 +176,13 @@ internal sealed partial class AbortLabMiddleware
         }
     }
 
-    private void Complete(HttpContext context, AbortScope scope, AbortLabOptions options, bool timeoutLeftToOuterMiddleware)
+    private void Complete(HttpContext context, AbortScope scope, ConnectionTracker? connection, AbortLabOptions options, bool timeoutLeftToOuterMiddleware)
     {
         var timeline = scope.Timeline;
-        var statusCode = scope.Reason == AbortReason.ClientDisconnected
-            ? options.ClientDisconnectedStatusCode
-            : timeoutLeftToOuterMiddleware ? options.TimeoutStatusCode : context.Response.StatusCode;
+        // A departed client saw no response: its timeline records the status its abort maps to.
+        var statusCode = scope.Reason == AbortReason.ClientDisconnected || timeoutLeftToOuterMiddleware
+            ? options.StatusCodeFor(scope.Reason!.Value)
+            : context.Response.StatusCode;
         timeline.MarkCompleted(statusCode);
 
         if (timeoutLeftToOuterMiddleware)
@@ -182,7 +195,7 @@ internal sealed partial class AbortLabMiddleware
             }, (timeline, context.Response));
         }
 
-        scope.Connection?.OnRequestEnded(scope, options.ConnectionLingerTimeout);
+        connection?.OnRequestEnded(scope, options.ConnectionLingerTimeout);
         _scopes.Release(scope);
     }
 }

@@ -1,4 +1,14 @@
 using AbortLab;
+using AbortLab.Background;
+using AbortLab.Connections;
+using AbortLab.Diagnostics;
+using AbortLab.Hosting;
+using AbortLab.Sensors;
+using AbortLab.Shutdown;
+using AbortLab.Telemetry;
+using AbortLab.Timelines;
+using AbortLab.Uploads;
+using AbortLab.Zombies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -58,12 +68,26 @@ public static class AbortLabServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AbortLabMarkerService>();
         services.TryAddSingleton<AbortLabMetrics>();
-        // A store the program registered (shared by several hosts in one process) takes precedence.
+        AddFeatureOptions(services, static o => o.StalledUploads);
+        AddFeatureOptions(services, static o => o.Zombies);
+        AddFeatureOptions(services, static o => o.BackgroundWork);
+        AddFeatureOptions(services, static o => o.Sensors);
+        AddFeatureOptions(services, static o => o.Diagnostics);
+        AddFeatureOptions(services, static o => o.Shutdown);
+        services.TryAddSingleton(static provider =>
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>();
+            return new HopName(() => options.CurrentValue.HopName, provider.GetService<IHostEnvironment>()?.ApplicationName);
+        });
+
+        // Timelines: a store the program registered (shared by several hosts in one process) takes precedence.
         var shared = services.LastOrDefault(static d => d.ServiceType == typeof(IAbortTimelineStore) && d.ImplementationInstance is not null)?.ImplementationInstance;
         if (shared is not null)
         {
-            services.TryAddSingleton(shared as TimelineStore ?? throw new InvalidOperationException(
-                "AbortLab records into a store made by AbortTimelineStore.Create(...): register that instance as IAbortTimelineStore, or none."));
+            var store = shared as TimelineStore ?? throw new InvalidOperationException(
+                "AbortLab records into a store made by AbortTimelineStore.Create(...): register that instance as IAbortTimelineStore, or none.");
+            services.TryAddSingleton(store);
+            services.TryAddSingleton(SharedOpenConnections.For(store));
         }
 
         services.TryAddSingleton(static provider =>
@@ -72,30 +96,43 @@ public static class AbortLabServiceCollectionExtensions
             return new TimelineStore(options.TimelineCapacity, options.EventCapacity);
         });
         services.TryAddSingleton<IAbortTimelineStore>(static provider => provider.GetRequiredService<TimelineStore>());
-        services.TryAddSingleton(static provider => new AbortScopeFactory(
-            provider.GetRequiredService<TimelineStore>(),
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<AbortLabMetrics>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<IHostApplicationLifetime>(),
-            provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>()));
-        services.TryAddSingleton(static provider => new ConnectionRegistry(
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetRequiredService<TimelineStore>()));
+        services.TryAddSingleton<TimelineSink>();
+
+        // Scopes and what reacts to their aborts.
+        services.TryAddSingleton<LiveScopeRegistry>();
+        services.TryAddSingleton<ZombieWatchdog>();
+        services.TryAddSingleton<AbortEffects>();
+        services.TryAddSingleton<AbortScopeFactory>();
+
+        // Watchers.
+        services.TryAddSingleton<OpenConnections>();
+        services.TryAddSingleton<ConnectionRegistry>();
         services.TryAddSingleton<StalledUploadMonitor>();
-        services.TryAddSingleton<DiagnosticsPaths>();
-        services.TryAddSingleton<DiagnosticsEventStream>();
+        services.TryAddSingleton<DrainGate>();
+        services.TryAddSingleton<ShutdownCoordinator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownCoordinator>(static provider => provider.GetRequiredService<ShutdownCoordinator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, TimelineLoggerProvider>());
+
+        // Adapters and diagnostics.
         services.TryAddSingleton<BackgroundWorkQueue>();
         services.TryAddSingleton<IBackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackgroundWorkQueue>(static provider => provider.GetRequiredService<BackgroundWorkQueue>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownCoordinator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());
+        services.TryAddSingleton<DiagnosticsPaths>();
+        services.TryAddSingleton<DiagnosticsEventStream>();
 
-        return services.AddOptionsWithValidateOnStart<AbortLabOptions>()
-            .Validate(
-                static options => options.StalledUploads.SpoolDirectory is null || Directory.Exists(options.StalledUploads.SpoolDirectory),
-                "AbortLabOptions.StalledUploads.SpoolDirectory must name a folder that exists.");
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AbortLabOptions>, AbortLabOptionsRules>());
+        return services.AddOptionsWithValidateOnStart<AbortLabOptions>();
+    }
+
+    // Each feature reads its own part of the options, and nothing else of them.
+    private static void AddFeatureOptions<T>(IServiceCollection services, Func<AbortLabOptions, T> select)
+        where T : class
+    {
+        services.TryAddSingleton<Func<T>>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>();
+            return () => select(options.CurrentValue);
+        });
     }
 }

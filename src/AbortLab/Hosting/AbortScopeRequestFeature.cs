@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 
-namespace AbortLab;
+namespace AbortLab.Hosting;
 
 /// <summary>
 /// Stands in for the server's <see cref="IHttpRequestLifetimeFeature"/> while a request runs under a scope, so that
@@ -33,8 +33,6 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
     }
 
     public AbortScope Scope { get; }
-
-    public IHttpRequestLifetimeFeature ServerLifetime => _serverLifetime;
 
     public CancellationToken RequestAborted
     {

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace AbortLab;
+namespace AbortLab.Hosting;
 
 /// <summary>
 /// How an integration package (AbortLab.Yarp) takes part in a request: it knows errors AbortLab's core cannot see,

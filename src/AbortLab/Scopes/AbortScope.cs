@@ -21,7 +21,7 @@ namespace AbortLab;
 /// </para>
 /// </remarks>
 [DebuggerDisplay("{RequestId,nq} Reason = {Reason}")]
-public sealed partial class AbortScope
+public sealed class AbortScope
 {
     private static readonly AsyncLocal<AbortScope?> CurrentScope = new();
 
@@ -33,18 +33,19 @@ public sealed partial class AbortScope
     // cancel that token or the 504 would become a rethrow.
     private readonly CancellationTokenSource _requestAbortedSource = new();
 
-    private readonly AbortScopeFactory _factory;
+    private readonly IAbortScopeHost _host;
+    private readonly IAbortScopeObserver? _connection;
     private readonly object _requestGate = new();
     private int _reason;
     private HttpContext? _request;
     private IHttpRequestLifetimeFeature? _serverLifetime;
 
-    internal AbortScope(AbortScopeFactory factory, LiveTimeline timeline, Activity? activity, ConnectionTracker? connection)
+    internal AbortScope(IAbortScopeHost host, LiveTimeline timeline, Activity? activity, IAbortScopeObserver? connection)
     {
-        _factory = factory;
+        _host = host;
+        _connection = connection;
         Timeline = timeline;
         Activity = activity;
-        Connection = connection;
     }
 
     /// <summary>
@@ -90,11 +91,9 @@ public sealed partial class AbortScope
 
     internal Activity? Activity { get; }
 
-    internal ConnectionTracker? Connection { get; }
-
     internal CancellationToken RequestAbortedToken => _requestAbortedSource.Token;
 
-    internal ClientDeparture? ClientDeparture { get; set; }
+    internal IClientDepartureEvidence? ClientDeparture { get; set; }
 
     /// <summary>An upgrade (WebSocket) request owns its connection: closing the connection would cut the session.</summary>
     internal bool IsUpgradeRequest { get; set; }
@@ -156,7 +155,8 @@ public sealed partial class AbortScope
         }
 
         CancelSafely(_abortedSource);
-        _factory.OnAborted(this, reason, detectedBy);
+        _host.OnAborted(this, reason, detectedBy);
+        _connection?.OnAborted(this, reason, detectedBy);
         return true;
     }
 
@@ -171,6 +171,53 @@ public sealed partial class AbortScope
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return new TrackedWork(this, Timeline.StartWork(name));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as a tracked unit of work, passing it the scope's token, and records how it ended:
+    /// Completed, Canceled (it threw a cancellation after the scope was aborted) or Faulted.
+    /// </summary>
+    /// <param name="name">A short name for the work.</param>
+    /// <param name="work">The work to run.</param>
+    /// <returns>A task that completes when the work does, with the work's own exception if it failed.</returns>
+    public async Task RunAsync(string name, Func<CancellationToken, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var tracked = Track(name);
+        try
+        {
+            await work(Token);
+            tracked.Complete();
+        }
+        catch (Exception exception)
+        {
+            tracked.End(exception);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as a tracked unit of work, passing it the scope's token, and records how it ended.
+    /// </summary>
+    /// <typeparam name="T">The type of the work's result.</typeparam>
+    /// <param name="name">A short name for the work.</param>
+    /// <param name="work">The work to run.</param>
+    /// <returns>The work's result.</returns>
+    public async Task<T> RunAsync<T>(string name, Func<CancellationToken, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var tracked = Track(name);
+        try
+        {
+            var result = await work(Token);
+            tracked.Complete();
+            return result;
+        }
+        catch (Exception exception)
+        {
+            tracked.End(exception);
+            throw;
+        }
     }
 
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
@@ -244,7 +291,7 @@ public sealed partial class AbortScope
         catch (AggregateException exception)
         {
             // A callback registered by application code threw; the abort itself must still complete.
-            _factory.OnCallbackFailed(this, exception);
+            _host.OnCallbackFailed(this, exception);
         }
     }
 }

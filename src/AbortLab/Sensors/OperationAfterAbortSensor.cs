@@ -3,7 +3,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Reflection;
 
-namespace AbortLab;
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// Sees outgoing HTTP calls and database commands as they start, whatever client started them, and records on the

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using AbortLab.IO;
+using AbortLab.Timelines;
 
-namespace AbortLab;
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// Reads a <see cref="ProcessSnapshot"/> from <c>/proc</c>. Linux only: elsewhere the snapshot says it is not

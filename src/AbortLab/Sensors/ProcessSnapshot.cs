@@ -1,4 +1,6 @@
-namespace AbortLab;
+using AbortLab.IO;
+
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// What the operating system says this process is doing, whatever the app told AbortLab: CPU per thread, the

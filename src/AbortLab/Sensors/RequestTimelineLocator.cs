@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace AbortLab;
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// Finds the timeline of the request the calling code runs for: through the scope while the pipeline runs, and

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 
-namespace AbortLab;
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// Options of the sensors that need no cooperation from the app: log entries recorded per request, and outgoing

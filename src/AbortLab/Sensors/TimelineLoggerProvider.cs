@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Sensors;
 
 /// <summary>
 /// Records every log entry of <see cref="SensorOptions.MinimumLogLevel"/> and above on the timeline of the request it
 /// was written for, whoever wrote it: the app, EF Core, Kestrel. The rig fails an abort that was logged as an error.
 /// </summary>
 [ProviderAlias("AbortLab")]
-internal sealed class TimelineLoggerProvider(IOptionsMonitor<AbortLabOptions> options) : ILoggerProvider
+internal sealed class TimelineLoggerProvider(Func<SensorOptions> options) : ILoggerProvider
 {
     public ILogger CreateLogger(string categoryName) => new TimelineLogger(categoryName, options);
 
@@ -16,7 +16,7 @@ internal sealed class TimelineLoggerProvider(IOptionsMonitor<AbortLabOptions> op
     {
     }
 
-    private sealed class TimelineLogger(string category, IOptionsMonitor<AbortLabOptions> options) : ILogger
+    private sealed class TimelineLogger(string category, Func<SensorOptions> options) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -30,7 +30,7 @@ internal sealed class TimelineLoggerProvider(IOptionsMonitor<AbortLabOptions> op
 
             try
             {
-                var sensors = options.CurrentValue.Sensors;
+                var sensors = options();
                 return sensors.RecordLogs && logLevel >= sensors.MinimumLogLevel;
             }
             catch (OptionsValidationException)

@@ -1,8 +1,9 @@
+using AbortLab.Timelines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Shutdown;
 
 /// <summary>
 /// Drains before the server stops: as the host begins to stop, new requests get 503 with <c>Retry-After</c> and
@@ -11,61 +12,53 @@ namespace AbortLab;
 /// aborted with <see cref="AbortReason.ServerShutdown"/>. Runs in <see cref="IHostedLifecycleService.StoppingAsync"/>,
 /// before Kestrel stops, so clients are still answered while it drains.
 /// </summary>
-internal sealed class ShutdownCoordinator : IHostedLifecycleService
+internal sealed class ShutdownCoordinator : IHostedLifecycleService, IDisposable
 {
-    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
-
-    private readonly AbortScopeFactory _scopes;
+    private readonly LiveScopeRegistry _scopes;
+    private readonly DrainGate _drain;
     private readonly TimelineStore _store;
-    private readonly IOptionsMonitor<AbortLabOptions> _options;
+    private readonly Func<ShutdownOptions> _options;
     private readonly HostOptions _hostOptions;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly string _hop;
+    private readonly HopName _hop;
+    private readonly CancellationTokenRegistration _stopping;
 
     public ShutdownCoordinator(
-        AbortScopeFactory scopes,
+        LiveScopeRegistry scopes,
+        DrainGate drain,
         TimelineStore store,
-        IOptionsMonitor<AbortLabOptions> options,
+        Func<ShutdownOptions> options,
         IOptions<HostOptions> hostOptions,
         TimeProvider timeProvider,
-        ILoggerFactory loggerFactory,
-        IHostEnvironment? environment = null)
+        ILogger<ShutdownCoordinator> logger,
+        HopName hop,
+        IHostApplicationLifetime lifetime)
     {
         _scopes = scopes;
+        _drain = drain;
         _store = store;
         _options = options;
         _hostOptions = hostOptions.Value;
         _timeProvider = timeProvider;
-        _logger = loggerFactory.CreateLogger("AbortLab");
-        _hop = options.CurrentValue.HopName ?? environment?.ApplicationName ?? "app";
+        _logger = logger;
+        _hop = hop;
+        _stopping = lifetime.ApplicationStopping.UnsafeRegister(static state => ((ShutdownCoordinator)state!).OnStopping(), this);
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken)
-    {
-        var shutdown = _options.CurrentValue.Shutdown;
-        if (shutdown.DrainEnabled && shutdown.DrainTimeout + AbortGrace >= _hostOptions.ShutdownTimeout)
-        {
-            throw new InvalidOperationException(
-                $"AbortLabOptions.Shutdown.DrainTimeout ({shutdown.DrainTimeout.TotalSeconds} s) plus a {AbortGrace.TotalSeconds} s grace must be shorter than " +
-                $"HostOptions.ShutdownTimeout ({_hostOptions.ShutdownTimeout.TotalSeconds} s), or the host would cut connections before the drain ends. " +
-                "Lower the drain timeout or raise the shutdown timeout (builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ...)).");
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        var shutdown = _options.CurrentValue.Shutdown;
+        var shutdown = _options();
         if (!shutdown.DrainEnabled)
         {
             return;
         }
 
         var startedAt = _timeProvider.GetUtcNow();
-        _scopes.BeginDrain();
-        var inFlight = _scopes.LiveScopes.ToArray();
+        _drain.BeginDrain();
+        var inFlight = _scopes.Snapshot();
         var streams = inFlight.Where(scope => scope.IsStream).ToArray();
         foreach (var stream in streams)
         {
@@ -75,7 +68,7 @@ internal sealed class ShutdownCoordinator : IHostedLifecycleService
         await _scopes.WaitUntilIdleAsync(shutdown.DrainTimeout, cancellationToken);
 
         // AbortScope keeps reference equality: the set compares by identity.
-        var remaining = _scopes.LiveScopes.ToHashSet();
+        var remaining = _scopes.Snapshot().ToHashSet();
         foreach (var scope in remaining)
         {
             scope.Abort(AbortReason.ServerShutdown, AbortDetection.Host);
@@ -83,22 +76,22 @@ internal sealed class ShutdownCoordinator : IHostedLifecycleService
 
         if (remaining.Count > 0)
         {
-            await _scopes.WaitUntilIdleAsync(AbortGrace, cancellationToken);
+            await _scopes.WaitUntilIdleAsync(ShutdownOptions.AbortGrace, cancellationToken);
         }
 
         var report = new ShutdownReport
         {
-            Hop = _hop,
+            Hop = _hop.Value,
             StartedAt = startedAt,
             CompletedAt = _timeProvider.GetUtcNow(),
             StreamsNotified = streams.Length,
             StreamsAcknowledged = streams.Count(stream => !remaining.Contains(stream)),
             RequestsDrained = inFlight.Count(scope => !scope.IsStream && !remaining.Contains(scope)),
             RequestsAborted = remaining.Count(scope => !scope.IsStream),
-            ZombiesLeft = _scopes.LiveCount,
-            RequestsRefused = _scopes.RefusedWhileDraining,
+            ZombiesLeft = _scopes.Count,
+            RequestsRefused = _drain.Refused,
         };
-        AbortLabLog.ShutdownReported(_logger, report.Hop, report.StreamsNotified, report.StreamsAcknowledged, report.RequestsDrained, report.RequestsAborted, report.ZombiesLeft, report.RequestsRefused);
+        ShutdownLog.ShutdownReported(_logger, report.Hop, report.StreamsNotified, report.StreamsAcknowledged, report.RequestsDrained, report.RequestsAborted, report.ZombiesLeft, report.RequestsRefused);
         _store.RecordShutdown(report);
     }
 
@@ -109,4 +102,18 @@ internal sealed class ShutdownCoordinator : IHostedLifecycleService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _stopping.Dispose();
+
+    private void OnStopping()
+    {
+        // With draining on, StoppingAsync decides who is aborted, and when.
+        if (_options().DrainEnabled)
+        {
+            return;
+        }
+
+        var count = _scopes.CloseAndAbortAll();
+        ShutdownLog.ShutdownAbortingScopes(_logger, count);
+    }
 }

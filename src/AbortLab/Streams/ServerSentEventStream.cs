@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
+using AbortLab.IO;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
-namespace AbortLab;
+namespace AbortLab.Streams;
 
 /// <summary>
 /// A <c>text/event-stream</c> response whose loop watches the request's <see cref="AbortScope"/>. After a client
@@ -57,10 +57,7 @@ public sealed class ServerSentEventStream
         var stream = new ServerSentEventStream(context, scope);
 
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        EventStreamHeaders.Apply(context);
 
         using var work = scope.Track("sse");
         await using var clientGone = scope.Token.UnsafeRegister(static state => ((ServerSentEventStream)state!).OnScopeAborted(), stream);

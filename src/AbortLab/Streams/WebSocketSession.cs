@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 
-namespace AbortLab;
+namespace AbortLab.Streams;
 
 /// <summary>
 /// A WebSocket endpoint run under the request's <see cref="AbortScope"/>: one receive loop watches for the client's

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 
-namespace AbortLab;
+namespace AbortLab.Telemetry;
 
 /// <summary>
 /// The instruments of the <c>AbortLab</c> meter.

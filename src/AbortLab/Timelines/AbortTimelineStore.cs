@@ -1,11 +1,11 @@
-namespace AbortLab;
+namespace AbortLab.Timelines;
 
 /// <summary>
 /// Makes a timeline store that several hosts in one process can share: register the same instance as
 /// <see cref="IAbortTimelineStore"/> in each host's services before <c>AddAbortLab</c>, and every hop records into it
-/// (each under its own <see cref="AbortLabOptions.HopName"/>), open connections included.
+/// (each under its own <see cref="Hosting.AbortLabOptions.HopName"/>), open connections included.
 /// </summary>
-public static class AbortTimelineStore
+internal static class AbortTimelineStore
 {
     /// <summary>
     /// Creates a store.

@@ -1,9 +1,9 @@
-namespace AbortLab;
+namespace AbortLab.Timelines;
 
 /// <summary>
 /// The bounded in-memory store of request timelines and of the events that built them.
 /// </summary>
-public interface IAbortTimelineStore
+internal interface IAbortTimelineStore
 {
     /// <summary>Gets how many timelines the store keeps; the oldest are dropped beyond it.</summary>
     int Capacity { get; }
@@ -13,9 +13,6 @@ public interface IAbortTimelineStore
 
     /// <summary>Gets the sequence number of the newest event, or 0 before the first.</summary>
     long LastSequence { get; }
-
-    /// <summary>Gets the report of the newest graceful shutdown recorded here, if any.</summary>
-    ShutdownReport? LastShutdownReport { get; }
 
     /// <summary>
     /// Finds a timeline by its identifier.

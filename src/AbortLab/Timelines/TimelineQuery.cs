@@ -1,9 +1,9 @@
-namespace AbortLab;
+namespace AbortLab.Timelines;
 
 /// <summary>
 /// Which timelines <see cref="IAbortTimelineStore.GetRecent(TimelineQuery)"/> returns.
 /// </summary>
-public sealed class TimelineQuery
+internal sealed class TimelineQuery
 {
     /// <summary>The largest <see cref="Limit"/> accepted.</summary>
     public const int MaxLimit = 10_000;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
-namespace AbortLab;
+namespace AbortLab.Timelines;
 
 /// <summary>
 /// Two rings of fixed size: the newest timelines and the newest events. Memory stays bounded whatever the load;
@@ -15,8 +15,6 @@ internal sealed class TimelineStore : IAbortTimelineStore
     // an atomic increment and the slot takes the newest timeline by compare-exchange. Readers check each slot's id.
     private readonly LiveTimeline?[] _timelines;
     private long _lastTimelineId;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ConnectionTracker, byte> _openConnections = new(ReferenceEqualityComparer.Instance);
 
     private readonly object _eventGate = new();
     private readonly TimelineEvent[] _events;
@@ -72,12 +70,7 @@ internal sealed class TimelineStore : IAbortTimelineStore
     }
 
     /// <summary>The open connections of every host recording into this store.</summary>
-    public ICollection<ConnectionTracker> OpenConnections => _openConnections.Keys;
-
-    public void ConnectionOpened(ConnectionTracker connection) => _openConnections.TryAdd(connection, 0);
-
-    public void ConnectionClosed(ConnectionTracker connection) => _openConnections.TryRemove(connection, out _);
-
+    /// <summary>The report of the newest graceful shutdown of any host recording here, or <see langword="null"/>.</summary>
     public ShutdownReport? LastShutdownReport { get; private set; }
 
     public void RecordShutdown(ShutdownReport report)
@@ -86,10 +79,10 @@ internal sealed class TimelineStore : IAbortTimelineStore
         Append(new TimelineEvent(0, TimelineEventKind.ShutdownReported, report.CompletedAt, "shutdown", report.Hop));
     }
 
-    public LiveTimeline Add(TimeProvider timeProvider, AbortLabMetrics? metrics, in RequestDescription request)
+    public LiveTimeline Add(ITimelineSink sink, TimeProvider timeProvider, in RequestDescription request)
     {
         var id = Interlocked.Increment(ref _lastTimelineId);
-        var timeline = new LiveTimeline(this, timeProvider, metrics, id, request);
+        var timeline = new LiveTimeline(sink, timeProvider, id, request);
         ref var slot = ref _timelines[SlotOf(id)];
         var current = Volatile.Read(ref slot);
         while (current is null || current.NumericId < id)

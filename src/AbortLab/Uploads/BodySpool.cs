@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace AbortLab;
+namespace AbortLab.Uploads;
 
 /// <summary>
 /// A bounded first-in first-out byte buffer between one writer (the read-ahead pump) and one reader (the app): bytes

@@ -1,8 +1,9 @@
 using System.Net.Sockets;
+using AbortLab.IO;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
-namespace AbortLab;
+namespace AbortLab.Uploads;
 
 /// <summary>
 /// One HTTP/1.x request whose body is not finished, as the <see cref="StalledUploadMonitor"/> sees it.
@@ -49,7 +50,7 @@ internal sealed class PendingUpload
 
             if (_body.TryStartReadAhead())
             {
-                AbortLabLog.ReadAheadStarted(_logger, _scope.RequestId);
+                UploadLog.ReadAheadStarted(_logger, _scope.RequestId);
             }
 
             if (_socket is null)
@@ -64,7 +65,7 @@ internal sealed class PendingUpload
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
             {
-                AbortLabLog.UploadProbeFailed(_logger, _scope.RequestId, exception);
+                UploadLog.UploadProbeFailed(_logger, _scope.RequestId, exception);
                 _socket = null;
                 return _body.IsReadingAhead;
             }
@@ -74,7 +75,7 @@ internal sealed class PendingUpload
                 return false;
             }
 
-            AbortLabLog.StalledUploadDetected(_logger, _scope.RequestId, peerGone);
+            UploadLog.StalledUploadDetected(_logger, _scope.RequestId, peerGone);
             _scope.Abort(AbortReason.ClientDisconnected, AbortDetection.SocketProbe);
 
             // The server is blocked on back-pressure and would not notice by itself: free the connection.

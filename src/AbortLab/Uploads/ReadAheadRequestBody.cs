@@ -1,6 +1,7 @@
 using System.Buffers;
+using AbortLab.IO;
 
-namespace AbortLab;
+namespace AbortLab.Uploads;
 
 /// <summary>
 /// The request body as the app sees it while AbortLab watches an upload. It passes reads straight through until
@@ -34,8 +35,6 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
         _onPumpFailed = onPumpFailed;
     }
 
-    public Stream Inner => _inner;
-
     public bool IsReadingAhead => Volatile.Read(ref _spool) is not null;
 
     /// <summary>True once the server's body has been read to its end, by the app or by the pump.</summary>
@@ -49,8 +48,6 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
             }
         }
     }
-
-    public long SpooledBytes => Volatile.Read(ref _spool)?.TotalWritten ?? 0;
 
     /// <summary>
     /// Starts draining the body into a spool, unless read-ahead is off, the app is reading right now, or the body is
@@ -67,7 +64,7 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
             }
 
             spool = new BodySpool(
-                (int)Math.Min(_options.ReadAheadMemoryLimit, _options.ReadAheadMaxBytes),
+                _options.ReadAheadMemoryLimit,
                 _options.ReadAheadMaxBytes,
                 _options.SpoolDirectory ?? Path.GetTempPath());
             _spool = spool;

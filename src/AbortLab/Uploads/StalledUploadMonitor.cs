@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 
-namespace AbortLab;
+namespace AbortLab.Uploads;
 
 /// <summary>
 /// Checks every pending upload on one shared timer, which runs only while there are uploads to watch.
@@ -10,14 +14,56 @@ internal sealed class StalledUploadMonitor : IDisposable
     private readonly ConcurrentDictionary<PendingUpload, byte> _pending = new(ReferenceEqualityComparer.Instance);
     private readonly object _timerGate = new();
     private readonly TimeProvider _timeProvider;
+    private readonly Func<StalledUploadOptions> _options;
+    private readonly ILogger _logger;
     private ITimer? _timer;
     private TimeSpan _interval;
     private int _checking;
     private bool _disposed;
 
-    public StalledUploadMonitor(TimeProvider timeProvider)
+    public StalledUploadMonitor(TimeProvider timeProvider, Func<StalledUploadOptions> options, ILogger<StalledUploadMonitor> logger)
     {
         _timeProvider = timeProvider;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Starts watching the request's upload, when it has one and the connection is HTTP/1.x: HTTP/2 keeps reading
+    /// the connection whatever a stream's window is, so only HTTP/1.x hides an abort behind an unread body.
+    /// </summary>
+    public WatchedUpload? Begin(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, bool isHttp1)
+    {
+        var options = _options();
+        if (!isHttp1 || (!options.ProbeEnabled && !options.ReadAheadEnabled) || !HasPendingBody(context))
+        {
+            return null;
+        }
+
+        var features = context.Features;
+        var bodyControl = features.Get<IHttpBodyControlFeature>();
+        var originalBody = context.Request.Body;
+        var body = new ReadAheadRequestBody(
+            originalBody,
+            options,
+            () => bodyControl?.AllowSynchronousIO == true,
+            exception => OnReadAheadFailed(scope, exception),
+            scope.Token);
+        context.Request.Body = body;
+
+        var socket = options.ProbeEnabled ? features.Get<IConnectionSocketFeature>()?.Socket : null;
+        var pending = new PendingUpload(scope, body, socket, serverLifetime, _logger);
+        Watch(pending, options.ProbeInterval);
+        return new WatchedUpload(pending, body, originalBody);
+    }
+
+    /// <summary>Stops watching, puts the original body back and releases the read-ahead.</summary>
+    public async ValueTask EndAsync(HttpContext context, WatchedUpload upload)
+    {
+        upload.Pending.End();
+        Unwatch(upload.Pending);
+        context.Request.Body = upload.OriginalBody;
+        await upload.Body.ReleaseAsync();
     }
 
     public int Count => _pending.Count;
@@ -88,4 +134,15 @@ internal sealed class StalledUploadMonitor : IDisposable
             Volatile.Write(ref _checking, 0);
         }
     }
+
+    private static bool HasPendingBody(HttpContext context)
+    {
+        var features = context.Features;
+        return features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+            && features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
+    }
+
+    // The connection ended under the pump: the client is gone even if the server has not said so yet.
+    private static void OnReadAheadFailed(AbortScope scope, Exception exception) =>
+        scope.AttributeToClientDeparture(exception, AbortDetection.ReadAhead);
 }

@@ -1,7 +1,7 @@
+using AbortLab.Telemetry;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
-namespace AbortLab;
+namespace AbortLab.Zombies;
 
 /// <summary>
 /// Looks again at every aborted scope after <see cref="ZombieOptions.Threshold"/>: what still runs is a zombie. If
@@ -11,11 +11,11 @@ namespace AbortLab;
 internal sealed class ZombieWatchdog
 {
     private readonly TimeProvider _timeProvider;
-    private readonly IOptionsMonitor<AbortLabOptions> _options;
+    private readonly Func<ZombieOptions> _options;
     private readonly AbortLabMetrics _metrics;
     private readonly ILogger _logger;
 
-    public ZombieWatchdog(TimeProvider timeProvider, IOptionsMonitor<AbortLabOptions> options, AbortLabMetrics metrics, ILogger logger)
+    public ZombieWatchdog(TimeProvider timeProvider, Func<ZombieOptions> options, AbortLabMetrics metrics, ILogger<ZombieWatchdog> logger)
     {
         _timeProvider = timeProvider;
         _options = options;
@@ -25,7 +25,7 @@ internal sealed class ZombieWatchdog
 
     public void Watch(AbortScope scope)
     {
-        var options = _options.CurrentValue.Zombies;
+        var options = _options();
         var state = new WatchState(this, scope, options);
         state.Timer = _timeProvider.CreateTimer(static s => ((WatchState)s!).OnThreshold(), state, options.Threshold, Timeout.InfiniteTimeSpan);
     }
@@ -45,7 +45,7 @@ internal sealed class ZombieWatchdog
 
             var reason = scope.Reason!.Value;
             watchdog._metrics.ZombieDetected(reason);
-            AbortLabLog.ZombieDetected(
+            ZombieLog.ZombieDetected(
                 watchdog._logger,
                 scope.RequestId,
                 scope.EndpointName,
@@ -65,7 +65,7 @@ internal sealed class ZombieWatchdog
             Timer?.Dispose();
             if (!scope.Timeline.IsCompleted && scope.TryAbortConnection())
             {
-                AbortLabLog.ZombieConnectionAborted(watchdog._logger, scope.RequestId, options.AbortConnectionAfter.TotalMilliseconds);
+                ZombieLog.ZombieConnectionAborted(watchdog._logger, scope.RequestId, options.AbortConnectionAfter.TotalMilliseconds);
             }
         }
     }

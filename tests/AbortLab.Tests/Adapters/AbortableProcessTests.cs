@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AbortLab.Processes;
 using AbortLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using AbortLab.Background;
 using AbortLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,18 +1,22 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AbortLab.Tests.Adapters;
 
 public sealed class CommandInterruptTests
 {
+    private static readonly MiddlewareHarness Services = new(timeProvider: TimeProvider.System);
+
     [Fact]
     public async Task AbortBeforeTheStatementStarts_StillInterruptsItOnceItRuns()
     {
-        var scope = new AbortScopeFactory(new TimelineStore(10, 100), TimeProvider.System, new AbortLabMetrics(new TestMeterFactory()), NullLoggerFactory.Instance)
-            .Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+        var scope = Services.NewScope();
         var command = new IdleDeafCommand();
 
         var execution = scope.ExecuteScalarAsync(command, c => ((IdleDeafCommand)c).Interrupt());

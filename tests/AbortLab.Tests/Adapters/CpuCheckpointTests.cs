@@ -1,4 +1,8 @@
+using AbortLab.Cpu;
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -6,6 +10,8 @@ namespace AbortLab.Tests.Adapters;
 
 public sealed class CpuCheckpointTests
 {
+    private static readonly MiddlewareHarness Services = new(timeProvider: TimeProvider.System);
+
     private const int Stride = 4096;
 
     private readonly Lazy<int[]> _dataSet;
@@ -83,8 +89,7 @@ public sealed class CpuCheckpointTests
     [Fact]
     public async Task CpuBoundWork_RunsOffTheThreadPool_WhereKestrelDeliversAborts()
     {
-        var scope = new AbortScopeFactory(new TimelineStore(10, 100), TimeProvider.System, new AbortLabMetrics(new TestMeterFactory()), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance)
-            .Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+        var scope = Services.NewScope();
 
         var onPoolThread = await scope.RunCpuBoundAsync("where", _ => Thread.CurrentThread.IsThreadPoolThread);
 

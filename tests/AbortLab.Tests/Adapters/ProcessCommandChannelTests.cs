@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AbortLab.Processes;
 
 namespace AbortLab.Tests.Adapters;
 

@@ -1,5 +1,8 @@
 using System.Data.Common;
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
@@ -8,6 +11,8 @@ namespace AbortLab.Tests.Adapters;
 
 public sealed class SqliteCommandTests : IDisposable
 {
+    private static readonly MiddlewareHarness Services = new(timeProvider: TimeProvider.System);
+
     // Counts to two billion: minutes of work for SQLite, unless interrupted. running() tells the test, from inside
     // the executing query, that it has started.
     private const string LongQuery = "WITH RECURSIVE c(x) AS (SELECT running() UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c";
@@ -97,6 +102,5 @@ public sealed class SqliteCommandTests : IDisposable
     private static void InterruptSqlite(DbCommand command) => SQLitePCL.raw.sqlite3_interrupt(((SqliteConnection)command.Connection!).Handle);
 
     private static AbortScope NewScope() =>
-        new AbortScopeFactory(new TimelineStore(10, 100), TimeProvider.System, new AbortLabMetrics(new TestMeterFactory()), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance)
-            .Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+        Services.NewScope();
 }

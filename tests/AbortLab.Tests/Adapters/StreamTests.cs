@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
+using AbortLab.Streams;
 using AbortLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

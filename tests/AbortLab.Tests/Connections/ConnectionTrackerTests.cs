@@ -1,20 +1,28 @@
+using AbortLab.Tests.Infrastructure;
+using AbortLab.Connections;
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
+using AbortLab.Timelines;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AbortLab.Tests.Connections;
 
-public sealed class ConnectionTrackerTests
+public sealed class ConnectionTrackerTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new();
     private readonly FakeConnection _connection = new();
     private readonly ConnectionRegistry _registry;
     private readonly AbortScopeFactory _factory;
+    private readonly MiddlewareHarness _services;
 
     public ConnectionTrackerTests()
     {
-        _registry = new ConnectionRegistry(_time, NullLoggerFactory.Instance);
-        _factory = new AbortScopeFactory(new TimelineStore(10, 100), _time, new AbortLabMetrics(new Infrastructure.TestMeterFactory()), NullLoggerFactory.Instance);
+        _services = new MiddlewareHarness(timeProvider: _time);
+        _registry = _services.Services.GetRequiredService<ConnectionRegistry>();
+        _factory = _services.Factory;
     }
 
     [Fact]
@@ -132,4 +140,6 @@ public sealed class ConnectionTrackerTests
 
         public void Close() => _closed.Cancel();
     }
+
+    public void Dispose() => _services.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using AbortLab.Processes;
 using Xunit.Abstractions;
 
 namespace AbortLab.Tests.Infrastructure;

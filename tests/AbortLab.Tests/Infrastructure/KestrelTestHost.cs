@@ -1,4 +1,6 @@
 using System.Net;
+using AbortLab.Hosting;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

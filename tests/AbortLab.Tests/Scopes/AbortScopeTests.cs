@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -9,13 +13,15 @@ namespace AbortLab.Tests.Scopes;
 public sealed class AbortScopeTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
-    private readonly TimelineStore _store = new(100, 1000);
-    private readonly TestMeterFactory _meterFactory = new();
+    private readonly MiddlewareHarness _services;
+    private readonly TimelineStore _store;
     private readonly AbortScopeFactory _factory;
 
     public AbortScopeTests()
     {
-        _factory = new AbortScopeFactory(_store, _time, new AbortLabMetrics(_meterFactory), NullLoggerFactory.Instance);
+        _services = new MiddlewareHarness(timeProvider: _time);
+        _store = _services.Store;
+        _factory = _services.Factory;
     }
 
     [Fact]
@@ -132,7 +138,7 @@ public sealed class AbortScopeTests : IDisposable
     [Fact]
     public void Abort_IsCountedWithItsReasonAndDetector()
     {
-        using var collector = new MetricCollector<long>(_meterFactory, "AbortLab", "abortlab.requests.aborted");
+        using var collector = new MetricCollector<long>(_services.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "AbortLab", "abortlab.requests.aborted");
         var scope = NewScope();
 
         scope.Abort(AbortReason.Application);
@@ -165,8 +171,7 @@ public sealed class AbortScopeTests : IDisposable
 
     public void Dispose()
     {
-        _factory.Dispose();
-        _meterFactory.Dispose();
+        _services.Dispose();
     }
 
     private AbortScope NewScope() =>

@@ -1,4 +1,5 @@
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

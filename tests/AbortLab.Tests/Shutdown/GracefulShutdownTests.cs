@@ -1,9 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Text;
+using AbortLab.Shutdown;
+using AbortLab.Streams;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace AbortLab.Tests.Shutdown;
@@ -76,7 +79,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         Assert.Equal(0, Volatile.Read(ref _objectDisposed));
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Exception is ObjectDisposedException);
 
-        var report = host.Store.LastShutdownReport;
+        var report = host.Services.GetRequiredService<TimelineStore>().LastShutdownReport;
         Assert.NotNull(report);
         output.WriteLine(System.Text.Json.JsonSerializer.Serialize(report));
         Assert.Equal(SseClients, report.StreamsNotified);
@@ -111,7 +114,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         Assert.Equal("5", head.Headers["Retry-After"]);
         Assert.Equal("close", head.Headers["Connection"]);
         await stopping.WaitAsync(KestrelTestHost.WaitTimeout);
-        Assert.Equal(1, host.Store.LastShutdownReport!.RequestsRefused);
+        Assert.Equal(1, host.Services.GetRequiredService<TimelineStore>().LastShutdownReport!.RequestsRefused);
     }
 
     private Task<KestrelTestHost> StartAsync() => KestrelTestHost.StartAsync(

@@ -1,5 +1,6 @@
-using Microsoft.AspNetCore.Http;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
+using Microsoft.AspNetCore.Http;
 
 namespace AbortLab.Tests.Timelines;
 
@@ -24,7 +25,7 @@ public sealed class TimelineStoreTests
         Assert.Equal(store.Capacity, store.Count);
         Assert.Equal(store.EventCapacity, store.EventCount);
         Assert.Equal(100_000 * 4, store.LastSequence);
-        Assert.Equal(0, harness.Scopes.LiveCount);
+        Assert.Equal(0, harness.Scopes.Count);
         Assert.Null(store.Find("1"));
         Assert.Null(store.Find("90000"));
         Assert.NotNull(store.Find("90001"));
@@ -88,7 +89,7 @@ public sealed class TimelineStoreTests
         var timeProvider = TimeProvider.System;
         for (var i = 0; i < 10; i++)
         {
-            store.Add(timeProvider, null, new RequestDescription("t", "hop", null, "GET", "/", "HTTP/1.1", null)).MarkCompleted(200);
+            store.Add(new StoreOnlySink(store), timeProvider, new RequestDescription("t", "hop", null, "GET", "/", "HTTP/1.1", null)).MarkCompleted(200);
         }
 
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -104,7 +105,7 @@ public sealed class TimelineStoreTests
         var store = new TimelineStore(capacity: 100, eventCapacity: 1000);
         foreach (var (tag, hop) in new[] { ("a", "edge"), ("b", "app"), ("a", "app"), ("a", "app") })
         {
-            store.Add(TimeProvider.System, null, new RequestDescription("t", hop, tag, "GET", "/", "HTTP/1.1", null));
+            store.Add(new StoreOnlySink(store), TimeProvider.System, new RequestDescription("t", hop, tag, "GET", "/", "HTTP/1.1", null));
         }
 
         var found = store.GetRecent(new TimelineQuery { Tag = "a", Hop = "app", Limit = 10 });

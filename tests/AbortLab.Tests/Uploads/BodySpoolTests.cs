@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AbortLab.Uploads;
 
 namespace AbortLab.Tests.Uploads;
 

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Security.Cryptography;
+using AbortLab.Hosting;
 using AbortLab.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

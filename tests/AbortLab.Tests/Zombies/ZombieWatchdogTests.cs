@@ -1,4 +1,7 @@
+using AbortLab.Hosting;
+using AbortLab.Telemetry;
 using AbortLab.Tests.Infrastructure;
+using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,9 +91,8 @@ public sealed class ZombieWatchdogTests
     public void WorkThatStopsBeforeTheThreshold_IsNoZombie()
     {
         var time = new FakeTimeProvider();
-        var options = new AbortLabOptions();
-        var factory = new AbortScopeFactory(new TimelineStore(10, 100), time, new AbortLabMetrics(new TestMeterFactory()), NullLoggerFactory.Instance, null, new StaticOptionsMonitor(options));
-        var scope = factory.Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+        using var services = new MiddlewareHarness(timeProvider: time);
+        var scope = services.NewScope();
         var work = scope.Track("db");
 
         scope.Abort(AbortReason.ClientDisconnected);
@@ -106,8 +108,8 @@ public sealed class ZombieWatchdogTests
     public void TrackedWorkOutlivingTheThreshold_IsAZombieEvenAfterThePipelineReturned()
     {
         var time = new FakeTimeProvider();
-        var factory = new AbortScopeFactory(new TimelineStore(10, 100), time, new AbortLabMetrics(new TestMeterFactory()), NullLoggerFactory.Instance, null, new StaticOptionsMonitor(new AbortLabOptions()));
-        var scope = factory.Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", null), null, null);
+        using var services = new MiddlewareHarness(timeProvider: time);
+        var scope = services.NewScope();
         scope.Track("background-export");
 
         scope.Abort(AbortReason.ClientDisconnected);
@@ -119,12 +121,4 @@ public sealed class ZombieWatchdogTests
         Assert.Null(timeline.AbortToWorkStoppedMs);
     }
 
-    private sealed class StaticOptionsMonitor(AbortLabOptions value) : IOptionsMonitor<AbortLabOptions>
-    {
-        public AbortLabOptions CurrentValue => value;
-
-        public AbortLabOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<AbortLabOptions, string?> listener) => null;
-    }
 }

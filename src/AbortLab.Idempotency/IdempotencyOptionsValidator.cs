@@ -1,0 +1,8 @@
+using Microsoft.Extensions.Options;
+
+namespace AbortLab.Idempotency;
+
+[OptionsValidator]
+internal sealed partial class IdempotencyOptionsValidator : IValidateOptions<IdempotencyOptions>
+{
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using AbortLab.Connections;
+using AbortLab.Telemetry;
+using AbortLab.Timelines;
+
+namespace AbortLab.Hosting;
+
+/// <summary>
+/// Creates the scope of each request (with its timeline) and releases it when the request ends.
+/// </summary>
+internal sealed class AbortScopeFactory
+{
+    private readonly TimelineStore _store;
+    private readonly TimelineSink _sink;
+    private readonly TimeProvider _timeProvider;
+    private readonly AbortEffects _effects;
+    private readonly LiveScopeRegistry _live;
+    private readonly AbortLabMetrics _metrics;
+
+    public AbortScopeFactory(TimelineStore store, TimelineSink sink, TimeProvider timeProvider, AbortEffects effects, LiveScopeRegistry live, AbortLabMetrics metrics)
+    {
+        _store = store;
+        _sink = sink;
+        _timeProvider = timeProvider;
+        _effects = effects;
+        _live = live;
+        _metrics = metrics;
+    }
+
+    public AbortScope Create(in RequestDescription request, Activity? activity, ConnectionTracker? connection)
+    {
+        var timeline = _store.Add(_sink, _timeProvider, request);
+        var scope = new AbortScope(_effects, timeline, activity, connection);
+        _metrics.ScopeStarted();
+        _live.Add(scope);
+        return scope;
+    }
+
+    public void Release(AbortScope scope)
+    {
+        if (_live.Remove(scope))
+        {
+            _metrics.ScopeEnded();
+        }
+    }
+}

@@ -1,8 +1,0 @@
-using Microsoft.Extensions.Options;
-
-namespace AbortLab;
-
-[OptionsValidator]
-internal sealed partial class AbortLabOptionsValidator : IValidateOptions<AbortLabOptions>
-{
-}

@@ -1,0 +1,16 @@
+namespace AbortLab;
+
+/// <summary>
+/// Where a request's timeline reports: each event it records, and the two latencies an abort is judged by.
+/// </summary>
+internal interface ITimelineSink
+{
+    /// <summary>Appends an event to the event feed.</summary>
+    void Append(in TimelineEvent timelineEvent);
+
+    /// <summary>The last of the request's work stopped <paramref name="elapsed"/> after its abort.</summary>
+    void WorkStoppedAfterAbort(AbortReason reason, TimeSpan elapsed);
+
+    /// <summary>The request's connection closed <paramref name="elapsed"/> after its abort.</summary>
+    void ConnectionClosedAfterAbort(AbortReason reason, TimeSpan elapsed);
+}

@@ -1,0 +1,387 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace AbortLab;
+
+/// <summary>
+/// The timeline of one request while it is being written. Every change is recorded under one lock and published to
+/// the store as an event in the same order, so a reader never sees a work stop before the abort that caused it.
+/// Times are taken from the monotonic clock and turned into UTC from the start time, so durations never jump.
+/// </summary>
+[DebuggerDisplay("{Id,nq} {Request.Method,nq} {Request.Path,nq}")]
+internal sealed class LiveTimeline
+{
+    /// <summary>How many log entries, late operations and detached works a timeline keeps of each: memory stays bounded.</summary>
+    internal const int MaxSensorEntries = 32;
+
+    private readonly object _gate = new();
+    private readonly ITimelineSink _sink;
+    private readonly TimeProvider _timeProvider;
+    private readonly DateTimeOffset _startedAt;
+    private readonly long _startTimestamp;
+    private List<WorkEntry>? _work;
+    private List<WorkEntry>? _detached;
+    private List<LogRecord>? _logs;
+    private List<OperationRecord>? _operations;
+    private int _runningWork;
+    private long _abortedTimestamp;
+    private AbortReason? _reason;
+    private long _completedTimestamp;
+    private int? _statusCode;
+    private long _connectionClosedTimestamp;
+    private bool _workStopReported;
+    private bool _zombie;
+
+    public LiveTimeline(ITimelineSink sink, TimeProvider timeProvider, long numericId, in RequestDescription request)
+    {
+        _sink = sink;
+        _timeProvider = timeProvider;
+        _startTimestamp = timeProvider.GetTimestamp();
+        _startedAt = timeProvider.GetUtcNow();
+        NumericId = numericId;
+        Id = numericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Request = request;
+    }
+
+    public long NumericId { get; }
+
+    public string Id { get; }
+
+    public RequestDescription Request { get; }
+
+    public TimeProvider TimeProvider => _timeProvider;
+
+    public DateTimeOffset StartedAt => _startedAt;
+
+    public DateTimeOffset? AbortedAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp);
+            }
+        }
+    }
+
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completedTimestamp != 0;
+            }
+        }
+    }
+
+    public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
+    {
+        _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), Id, Request.Hop, reason, work?.Name, work?.Outcome, statusCode));
+    }
+
+    public void MarkStarted()
+    {
+        lock (_gate)
+        {
+            Publish(TimelineEventKind.RequestStarted, _startTimestamp);
+        }
+    }
+
+    public void MarkAborted(AbortReason reason)
+    {
+        lock (_gate)
+        {
+            if (_abortedTimestamp != 0)
+            {
+                return;
+            }
+
+            _abortedTimestamp = Now();
+            _reason = reason;
+            Publish(TimelineEventKind.RequestAborted, _abortedTimestamp, reason);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    public WorkEntry StartWork(string name)
+    {
+        lock (_gate)
+        {
+            var entry = new WorkEntry(name, Now());
+            (_work ??= new List<WorkEntry>(2)).Add(entry);
+            _runningWork++;
+            Publish(TimelineEventKind.WorkStarted, entry.StartTimestamp, work: entry);
+            return entry;
+        }
+    }
+
+    public void EndWork(WorkEntry entry, WorkOutcome outcome, string? error = null)
+    {
+        lock (_gate)
+        {
+            if (entry.Outcome != WorkOutcome.Running)
+            {
+                return;
+            }
+
+            entry.EndTimestamp = Now();
+            entry.Outcome = outcome;
+            entry.Error = error;
+            if (entry.Detached)
+            {
+                Publish(TimelineEventKind.DetachedWorkChanged, entry.EndTimestamp, work: entry);
+                return;
+            }
+
+            _runningWork--;
+            Publish(TimelineEventKind.WorkEnded, entry.EndTimestamp, work: entry);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    /// <summary>Records work queued as detached: it is shown, but is not the request's work.</summary>
+    public WorkEntry? StartDetachedWork(string name)
+    {
+        lock (_gate)
+        {
+            if (_detached is { Count: >= MaxSensorEntries })
+            {
+                return null;
+            }
+
+            var entry = new WorkEntry(name, Now()) { Detached = true };
+            (_detached ??= new List<WorkEntry>(1)).Add(entry);
+            Publish(TimelineEventKind.DetachedWorkChanged, entry.StartTimestamp, work: entry);
+            return entry;
+        }
+    }
+
+    public void RecordLog(LogLevel level, string category, EventId eventId, string message, string? exceptionType)
+    {
+        lock (_gate)
+        {
+            if (_logs is { Count: >= MaxSensorEntries })
+            {
+                return;
+            }
+
+            var now = Now();
+            (_logs ??= new List<LogRecord>(1)).Add(new LogRecord
+            {
+                Timestamp = ToUtc(now),
+                Level = level,
+                Category = category,
+                EventName = eventId.Name ?? (eventId.Id == 0 ? null : eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Message = message.Length <= 512 ? message : message[..512],
+                Exception = exceptionType,
+            });
+            Publish(TimelineEventKind.LogRecorded, now);
+        }
+    }
+
+    /// <summary>Records an outgoing operation started after the abort; does nothing before it.</summary>
+    public void RecordOperationIfAborted(string source, string name)
+    {
+        lock (_gate)
+        {
+            if (_abortedTimestamp == 0 || _operations is { Count: >= MaxSensorEntries })
+            {
+                return;
+            }
+
+            var now = Now();
+            (_operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
+            Publish(TimelineEventKind.OperationAfterAbort, now);
+        }
+    }
+
+    public void MarkCompleted(int statusCode)
+    {
+        lock (_gate)
+        {
+            if (_completedTimestamp != 0)
+            {
+                return;
+            }
+
+            _completedTimestamp = Now();
+            _statusCode = statusCode;
+            Publish(TimelineEventKind.RequestCompleted, _completedTimestamp, statusCode: statusCode);
+            ReportWorkStoppedIfDone();
+        }
+    }
+
+    // The status is known only after an outer middleware (Request Timeouts) answered.
+    public void CorrectStatusCode(int statusCode)
+    {
+        lock (_gate)
+        {
+            _statusCode = statusCode;
+        }
+    }
+
+    public void MarkConnectionClosed()
+    {
+        lock (_gate)
+        {
+            if (_connectionClosedTimestamp != 0)
+            {
+                return;
+            }
+
+            _connectionClosedTimestamp = Now();
+            Publish(TimelineEventKind.ConnectionClosed, _connectionClosedTimestamp);
+            if (_abortedTimestamp != 0)
+            {
+                _sink.ConnectionClosedAfterAbort(_reason!.Value, _timeProvider.GetElapsedTime(_abortedTimestamp, _connectionClosedTimestamp));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Flags the request as a zombie if its pipeline or any tracked work still runs; returns the names of what runs.
+    /// </summary>
+    public IReadOnlyList<string>? MarkZombieIfRunning()
+    {
+        lock (_gate)
+        {
+            if (_completedTimestamp != 0 && _runningWork == 0)
+            {
+                return null;
+            }
+
+            var running = new List<string>();
+            if (_completedTimestamp == 0)
+            {
+                running.Add("(pipeline)");
+            }
+
+            if (_work is not null)
+            {
+                running.AddRange(_work.Where(w => w.Outcome == WorkOutcome.Running).Select(w => w.Name));
+            }
+
+            if (!_zombie)
+            {
+                _zombie = true;
+                Publish(TimelineEventKind.ZombieDetected, Now());
+            }
+
+            return running;
+        }
+    }
+
+    public RequestTimeline ToSnapshot()
+    {
+        lock (_gate)
+        {
+            return new RequestTimeline
+            {
+                Id = Id,
+                TraceId = Request.TraceId,
+                Hop = Request.Hop,
+                Tag = Request.Tag,
+                Method = Request.Method,
+                Path = Request.Path,
+                Protocol = Request.Protocol,
+                ConnectionId = Request.ConnectionId,
+                StartedAt = _startedAt,
+                AbortedAt = _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp),
+                AbortReason = _reason,
+                CompletedAt = _completedTimestamp == 0 ? null : ToUtc(_completedTimestamp),
+                StatusCode = _statusCode,
+                ConnectionClosedAt = _connectionClosedTimestamp == 0 ? null : ToUtc(_connectionClosedTimestamp),
+                Work = ToRecords(_work),
+                DetachedWork = ToRecords(_detached),
+                Logs = _logs is null ? [] : [.. _logs],
+                OperationsAfterAbort = _operations is null ? [] : [.. _operations],
+                Zombie = _zombie,
+                AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
+                AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
+                    ? Milliseconds(_abortedTimestamp, _connectionClosedTimestamp)
+                    : null,
+            };
+        }
+    }
+
+    private WorkRecord[] ToRecords(List<WorkEntry>? entries)
+    {
+        if (entries is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        var records = new WorkRecord[entries.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var entry = entries[i];
+            records[i] = new WorkRecord
+            {
+                Name = entry.Name,
+                StartedAt = ToUtc(entry.StartTimestamp),
+                EndedAt = entry.EndTimestamp == 0 ? null : ToUtc(entry.EndTimestamp),
+                Outcome = entry.Outcome,
+                Error = entry.Error,
+            };
+        }
+
+        return records;
+    }
+
+    // When the last of the work stopped after an abort: the pipeline returned and no tracked work still runs.
+    private long? WorkStoppedTimestamp()
+    {
+        if (_abortedTimestamp == 0 || _completedTimestamp == 0 || _runningWork != 0)
+        {
+            return null;
+        }
+
+        var last = _completedTimestamp;
+        if (_work is not null)
+        {
+            foreach (var entry in _work)
+            {
+                last = Math.Max(last, entry.EndTimestamp);
+            }
+        }
+
+        return last;
+    }
+
+    private void ReportWorkStoppedIfDone()
+    {
+        if (_workStopReported || WorkStoppedTimestamp() is not { } stopped)
+        {
+            return;
+        }
+
+        _workStopReported = true;
+        _sink.WorkStoppedAfterAbort(_reason!.Value, Elapsed(_abortedTimestamp, stopped));
+    }
+
+    private long Now() => Math.Max(_timeProvider.GetTimestamp(), _startTimestamp);
+
+    private DateTimeOffset ToUtc(long timestamp) => _startedAt + _timeProvider.GetElapsedTime(_startTimestamp, timestamp);
+
+    // Work that stopped before the abort was recorded counts as stopped at once, never as a negative time.
+    private TimeSpan Elapsed(long from, long to) => to <= from ? TimeSpan.Zero : _timeProvider.GetElapsedTime(from, to);
+
+    private double Milliseconds(long from, long to) => Math.Round(Elapsed(from, to).TotalMilliseconds, 3);
+
+    internal sealed class WorkEntry(string name, long startTimestamp)
+    {
+        public string Name { get; } = name;
+
+        public long StartTimestamp { get; } = startTimestamp;
+
+        public long EndTimestamp { get; set; }
+
+        public WorkOutcome Outcome { get; set; }
+
+        public string? Error { get; set; }
+
+        /// <summary>Queued as detached: shown on the timeline, never counted as the request's running work.</summary>
+        public bool Detached { get; init; }
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace AbortLab.Zombies;
+
+/// <summary>Log messages of the zombie watchdog. A client that goes away is normal: those are Debug.</summary>
+internal static partial class ZombieLog
+{
+    [LoggerMessage(9, LogLevel.Warning, "Request {RequestId} to {Endpoint} still runs {ThresholdMs} ms after its abort ({Reason}): {RunningWork}. It ignores its abort token.", EventName = "ZombieDetected")]
+    public static partial void ZombieDetected(ILogger logger, string requestId, string endpoint, double thresholdMs, AbortReason reason, string runningWork);
+
+    [LoggerMessage(10, LogLevel.Warning, "Request {RequestId} still runs {AfterMs} ms after its abort: its connection was aborted to free the socket.", EventName = "ZombieConnectionAborted")]
+    public static partial void ZombieConnectionAborted(ILogger logger, string requestId, double afterMs);
+}
