@@ -175,7 +175,9 @@ public sealed class AbortScope
 
     /// <summary>
     /// Runs <paramref name="work"/> as a tracked unit of work, passing it the scope's token, and records how it ended:
-    /// Completed, Canceled (it threw a cancellation after the scope was aborted) or Faulted.
+    /// Completed; Canceled if it threw an <see cref="OperationCanceledException"/> (whoever cancelled), or an I/O
+    /// failure the connection shows was the client leaving (the scope is then aborted as ClientDisconnected); else
+    /// Faulted.
     /// </summary>
     /// <param name="name">A short name for the work.</param>
     /// <param name="work">The work to run.</param>
@@ -197,7 +199,8 @@ public sealed class AbortScope
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> as a tracked unit of work, passing it the scope's token, and records how it ended.
+    /// Runs <paramref name="work"/> as a tracked unit of work, passing it the scope's token, and records how it ended,
+    /// as <see cref="RunAsync(string, Func{CancellationToken, Task})"/> does.
     /// </summary>
     /// <typeparam name="T">The type of the work's result.</typeparam>
     /// <param name="name">A short name for the work.</param>
