@@ -11,7 +11,7 @@ namespace AbortLab.Processes;
 /// leaves at once: a command still queued is never sent, and the rest of an answer already streaming is read and
 /// dropped, so the next command's answer starts clean.
 /// </summary>
-internal sealed class ProcessCommandChannel : IAsyncDisposable
+public sealed class ProcessCommandChannel : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _terminator;

@@ -1,4 +1,4 @@
-using AbortLab.Tests.Infrastructure;
+using AbortLab.Testing;
 using AbortLab.Connections;
 using AbortLab.Hosting;
 using AbortLab.Telemetry;

@@ -1,5 +1,5 @@
 using AbortLab.Hosting;
-using AbortLab.Tests.Infrastructure;
+using AbortLab.Testing;
 using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AbortLab.Hosting;
 using AbortLab.Telemetry;
-using AbortLab.Tests.Infrastructure;
+using AbortLab.Testing;
 using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;

@@ -1,4 +1,4 @@
-using AbortLab.Tests.Infrastructure;
+using AbortLab.Testing;
 using AbortLab.Timelines;
 using Microsoft.AspNetCore.Http;
 

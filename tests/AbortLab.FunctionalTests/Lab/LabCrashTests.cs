@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AbortLab.Testing;
+using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
+
+namespace AbortLab.FunctionalTests.Lab;
+
+/// <summary>
+/// The lab as a real child process, killed with SIGKILL in the middle of a burst of keyed orders, then started again
+/// on the same file: every key is then run exactly once in all, none is stuck longer than one lease, and a key whose
+/// order committed before its response was stored says so instead of running again.
+/// </summary>
+public sealed partial class LabCrashTests(ITestOutputHelper output)
+{
+    private const int Keys = 300;
+    private const int KillAfterResponses = 100;
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task KilledMidBurst_NoKeyRunsTwice_NoneIsStuckBeyondALease_AndCommittedButLostKeysSaySo()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("abortlab-crash-").FullName;
+        try
+        {
+            var firstRound = new Dictionary<string, string>();
+            using (var doomed = StartLab(dataDirectory))
+            {
+                using var http = new HttpClient { BaseAddress = await AddressAsync(doomed) };
+                var answered = 0;
+                var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using var inFlight = new SemaphoreSlim(32);
+                var burst = Enumerable.Range(0, Keys).Select(async i =>
+                {
+                    await inFlight.WaitAsync();
+                    try
+                    {
+                        if (killed.Task.IsCompleted)
+                        {
+                            return (Key(i), "not sent");
+                        }
+
+                        using var response = await OrderAsync(http, i);
+                        if (Interlocked.Increment(ref answered) == KillAfterResponses)
+                        {
+                            // SIGKILL: no shutdown, no release, no response stored for what was in flight.
+                            doomed.Process.Kill();
+                            killed.TrySetResult();
+                        }
+
+                        return (Key(i), ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return (Key(i), "connection lost");
+                    }
+                    finally
+                    {
+                        inFlight.Release();
+                    }
+                });
+                foreach (var (key, outcome) in await Task.WhenAll(burst))
+                {
+                    firstRound[key] = outcome;
+                }
+
+                await doomed.Process.WaitForExitAsync().WaitAsync(KestrelTestHost.WaitTimeout);
+                Assert.Equal(137, doomed.Process.ExitCode);
+            }
+
+            // The dead process's claims are nobody's after one lease: wait for it once, then retry every key once.
+            using var survivor = StartLab(dataDirectory);
+            using var retryClient = new HttpClient { BaseAddress = await AddressAsync(survivor) };
+            await Task.Delay(Lease + TimeSpan.FromMilliseconds(500));
+
+            var retries = new Dictionary<string, string>();
+            foreach (var chunk in Enumerable.Range(0, Keys).Chunk(32))
+            {
+                foreach (var (key, outcome) in await Task.WhenAll(chunk.Select(async i => (Key(i), await RetryOutcomeAsync(retryClient, i)))))
+                {
+                    retries[key] = outcome;
+                }
+            }
+
+            var rows = await OrderRowsPerKeyAsync(dataDirectory);
+            output.WriteLine($"first round: {Summary(firstRound.Values)}; retries: {Summary(retries.Values)}");
+
+            Assert.DoesNotContain(retries, r => r.Value == "in progress");
+            Assert.All(Enumerable.Range(0, Keys).Select(Key), key => Assert.Equal(1, rows.GetValueOrDefault(key)));
+            Assert.All(retries, r => Assert.Contains(r.Value, new[] { "ran", "replayed", "committed, response lost" }));
+            Assert.Contains(firstRound.Values, o => o is "connection lost" or "not sent");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    private static string Key(int i) => $"crash-{i}";
+
+    private static string Summary(IEnumerable<string> outcomes) =>
+        string.Join(", ", outcomes.GroupBy(o => o).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+
+    private static async Task<string> RetryOutcomeAsync(HttpClient http, int i)
+    {
+        using var response = await OrderAsync(http, i);
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            return response.Headers.Contains("Idempotency-Replayed") ? "replayed" : "ran";
+        }
+
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return problem.GetProperty("type").GetString() == "urn:abortlab:idempotency:committed-response-lost"
+            ? "committed, response lost"
+            : problem.GetProperty("title").GetString() == "Request in progress" ? "in progress" : $"{(int)response.StatusCode} {problem}";
+    }
+
+    private static async Task<Dictionary<string, long>> OrderRowsPerKeyAsync(string dataDirectory)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "abortlab-lab.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT idempotency_key, count(*) FROM lab_orders GROUP BY idempotency_key";
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            rows[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return rows;
+    }
+
+    // A retry is the same request: same target (the commit delay is part of it), same body, same key.
+    private static Task<HttpResponseMessage> OrderAsync(HttpClient http, int i)
+    {
+        var key = Key(i);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/lab/order?commitDelayMs={i % 150}") { Content = new StringContent("{\"item\":\"crash\"}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        return http.SendAsync(request);
+    }
+
+    private static async Task<Uri> AddressAsync(ChildProcess lab) => new((await lab.Matched.WaitAsync(TimeSpan.FromSeconds(60))).Groups[1].Value);
+
+    private ChildProcess StartLab(string dataDirectory) => ChildProcess.Start(
+        "dotnet",
+        [
+            Path.Combine(AppContext.BaseDirectory, "AbortLab.Lab.dll"),
+            "--Lab:Edge:HttpPort=0", "--Lab:Edge:HttpsPort=0", "--Lab:App:Port=0", "--Lab:Backend:Port=0",
+            $"--Lab:DataDirectory={dataDirectory}",
+            $"--Idempotency:Lease={Lease}",
+        ],
+        AppContext.BaseDirectory,
+        output,
+        AppAddress());
+
+    [GeneratedRegex(@"^\s+app\s+(http://\S+)")]
+    private static partial Regex AppAddress();
+}
