@@ -36,6 +36,8 @@ public sealed class AbortLabSetupTests
     [InlineData("StalledUploads:ProbeInterval", "00:01:00")]
     [InlineData("StalledUploads:ReadAheadMaxBytes", "10")]
     [InlineData("StalledUploads:SpoolDirectory", "/no/such/folder/abortlab")]
+    [InlineData("StalledUploads:ReadAheadMemoryLimit", "67108864")]
+    [InlineData("Shutdown:DrainTimeout", "00:00:30")]
     [InlineData("TagHeaderName", "")]
     public async Task InvalidOptions_FailTheHostAtStartUp_NamingTheOption(string key, string value)
     {
