@@ -26,6 +26,7 @@ Dictionary<AbortLab.Bench.ServerVariant, double>? rps = null;
 StormScenario.Outcome? storm = null;
 List<SubscriberSoakScenario.Outcome>? soak = null;
 LiveRequestsScenario.Outcome? live = null;
+ScopeCost? cost = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -61,7 +62,12 @@ await RunAsync("overhead", async () =>
     rps = measured;
     return scenario;
 });
-await RunAsync("scope-cost", () => Task.FromResult(ScopeCostScenario.Run(settings)));
+await RunAsync("scope-cost", () =>
+{
+    var (scenario, measured) = ScopeCostScenario.Run(settings);
+    cost = measured;
+    return Task.FromResult(scenario);
+});
 await RunAsync("storm", async () =>
 {
     var (scenario, outcome) = await StormScenario.RunAsync(settings);
@@ -82,7 +88,7 @@ await RunAsync("live", async () =>
     return scenario;
 });
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, storm, soak, live));
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();

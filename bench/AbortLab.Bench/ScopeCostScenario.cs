@@ -11,7 +11,7 @@ namespace AbortLab.Bench;
 /// <summary>Runs <see cref="ScopeCostBenchmarks"/> with BenchmarkDotNet (in process) and turns its summary into a table.</summary>
 internal static class ScopeCostScenario
 {
-    public static ScenarioReport Run(BenchSettings settings)
+    public static (ScenarioReport Report, ScopeCost? Cost) Run(BenchSettings settings)
     {
         var job = (settings.Quick ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3) : Job.Default)
             .WithToolchain(InProcessEmitToolchain.Instance);
@@ -40,6 +40,22 @@ internal static class ScopeCostScenario
             report.Notes.AddRange(summary.ValidationErrors.Select(e => $"BenchmarkDotNet: {e.Message}"));
         }
 
-        return report;
+        return (report, CostOf(summary));
+    }
+
+    private static ScopeCost? CostOf(Summary summary)
+    {
+        (double Ns, double Bytes)? Of(string method)
+        {
+            var benchmark = summary.BenchmarksCases.FirstOrDefault(b => b.Descriptor.WorkloadMethod.Name == method);
+            var result = benchmark is null ? null : summary[benchmark];
+            return result?.ResultStatistics is { } statistics && result.GcStats.GetBytesAllocatedPerOperation(benchmark!) is { } bytes
+                ? (statistics.Mean, bytes)
+                : null;
+        }
+
+        return Of(nameof(ScopeCostBenchmarks.Bare)) is { } bare && Of(nameof(ScopeCostBenchmarks.WithAbortLab)) is { } withAbortLab
+            ? new ScopeCost(bare.Ns, withAbortLab.Ns, bare.Bytes, withAbortLab.Bytes)
+            : null;
     }
 }
