@@ -20,7 +20,7 @@ internal sealed class AbortLabForwarderHandler(HttpMessageHandler inner) : Deleg
         // An Activity propagates itself (DistributedContextPropagator); without one the hop would start a new trace.
         if (Activity.Current is null && !request.Headers.Contains(TraceParent.HeaderName))
         {
-            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.Request.TraceId));
+            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.TraceId));
         }
 
         // Ended by YarpAbortIntegration once the proxy's pipeline is over, with YARP's own error name.

@@ -20,14 +20,16 @@ internal sealed partial class AbortLabMiddleware
             connection?.ConnectionId ?? context.Connection.Id);
     }
 
-    private static string TraceIdOf(Activity? activity, HttpRequest request)
+    // Null when the request brought none: the timeline makes one only if someone asks (see LiveTimeline.TraceId).
+    private static string? TraceIdOf(Activity? activity, HttpRequest request)
     {
         if (activity is { IdFormat: ActivityIdFormat.W3C })
         {
             return activity.TraceId.ToHexString();
         }
 
-        return TraceParent.TraceIdOf(request.Headers.TraceParent.ToString()) ?? ActivityTraceId.CreateRandom().ToHexString();
+        var header = request.Headers.TraceParent;
+        return header.Count == 0 ? null : TraceParent.TraceIdOf(header.ToString());
     }
 
     private static string? TagOf(HttpRequest request, AbortLabOptions options)

@@ -64,7 +64,7 @@ internal sealed class AbortPropagationHandler(string tagHeaderName) : Delegating
         // An Activity propagates itself (DistributedContextPropagator); without one the hop would start a new trace.
         if (Activity.Current is null && !request.Headers.Contains(TraceParent.HeaderName))
         {
-            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.Request.TraceId));
+            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.TraceId));
         }
 
         if (scope.Timeline.Request.Tag is { } tag && !request.Headers.Contains(tagHeaderName))

@@ -19,6 +19,7 @@ internal sealed class LiveTimeline
     private readonly TimeProvider _timeProvider;
     private readonly DateTimeOffset _startedAt;
     private readonly long _startTimestamp;
+    private string? _traceId;
     private List<WorkEntry>? _work;
     private List<WorkEntry>? _detached;
     private List<LogRecord>? _logs;
@@ -41,6 +42,7 @@ internal sealed class LiveTimeline
         NumericId = numericId;
         Id = numericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Request = request;
+        _traceId = request.TraceId;
     }
 
     public long NumericId { get; }
@@ -48,6 +50,17 @@ internal sealed class LiveTimeline
     public string Id { get; }
 
     public RequestDescription Request { get; }
+
+    /// <summary>
+    /// The W3C trace id: the one the request came with, else one made when first asked for (to propagate it, or to
+    /// show the timeline), so that a request nobody looks at costs no random id and no string.
+    /// </summary>
+    public string TraceId => Volatile.Read(ref _traceId)
+        ?? Interlocked.CompareExchange(ref _traceId, ActivityTraceId.CreateRandom().ToHexString(), null)
+        ?? _traceId!;
+
+    /// <summary>The trace id if it is known yet; a timeline without one matches no query by trace id.</summary>
+    public string? KnownTraceId => Volatile.Read(ref _traceId);
 
     public TimeProvider TimeProvider => _timeProvider;
 
@@ -279,7 +292,7 @@ internal sealed class LiveTimeline
             return new RequestTimeline
             {
                 Id = Id,
-                TraceId = Request.TraceId,
+                TraceId = TraceId,
                 Hop = Request.Hop,
                 Tag = Request.Tag,
                 Method = Request.Method,

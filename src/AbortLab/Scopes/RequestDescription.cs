@@ -4,7 +4,7 @@ namespace AbortLab;
 /// What a timeline says about the request itself, captured once when the request starts.
 /// </summary>
 internal readonly record struct RequestDescription(
-    string TraceId,
+    string? TraceId,
     string Hop,
     string? Tag,
     string Method,

@@ -132,7 +132,7 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
             if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
                 (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)) &&
-                (query.TraceId is null || string.Equals(query.TraceId, timeline.Request.TraceId, StringComparison.Ordinal)))
+                (query.TraceId is null || string.Equals(query.TraceId, timeline.KnownTraceId, StringComparison.Ordinal)))
             {
                 matches.Add(timeline);
             }

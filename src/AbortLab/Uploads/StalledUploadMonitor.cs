@@ -40,6 +40,12 @@ internal sealed class StalledUploadMonitor : IDisposable
             return null;
         }
 
+        return Watch(context, scope, serverLifetime, options);
+    }
+
+    // Apart from Begin, so that a request without an upload allocates none of the closures below.
+    private WatchedUpload Watch(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, StalledUploadOptions options)
+    {
         var features = context.Features;
         var bodyControl = features.Get<IHttpBodyControlFeature>();
         var originalBody = context.Request.Body;
