@@ -214,7 +214,7 @@ internal sealed class DiagnosticsEventStream(
                 workName = timelineEvent.WorkName,
                 workOutcome = timelineEvent.WorkOutcome,
                 statusCode = timelineEvent.StatusCode,
-                timeline = store.Find(timelineEvent.RequestId),
+                timeline = store.Find(timelineEvent.RequestNumber),
             },
             DiagnosticsJson.Options);
         json.Flush();

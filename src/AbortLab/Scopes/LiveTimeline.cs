@@ -20,6 +20,7 @@ internal sealed class LiveTimeline
     private readonly DateTimeOffset _startedAt;
     private readonly long _startTimestamp;
     private string? _traceId;
+    private string? _id;
     private List<WorkEntry>? _work;
     private List<WorkEntry>? _detached;
     private List<LogRecord>? _logs;
@@ -40,14 +41,14 @@ internal sealed class LiveTimeline
         _startTimestamp = timeProvider.GetTimestamp();
         _startedAt = timeProvider.GetUtcNow();
         NumericId = numericId;
-        Id = numericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Request = request;
         _traceId = request.TraceId;
     }
 
     public long NumericId { get; }
 
-    public string Id { get; }
+    /// <summary>The id as the API shows it; made on first use (a log, a snapshot), not for every request.</summary>
+    public string Id => _id ??= NumericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public RequestDescription Request { get; }
 
@@ -90,7 +91,7 @@ internal sealed class LiveTimeline
 
     public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
     {
-        _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), Id, Request.Hop, reason, work?.Name, work?.Outcome, statusCode));
+        _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), NumericId, Request.Hop, reason, work?.Name, work?.Outcome, statusCode));
     }
 
     public void MarkStarted()

@@ -5,11 +5,14 @@ namespace AbortLab;
 /// </summary>
 internal readonly struct TimelineEvent
 {
+    /// <summary>The request id of an event that belongs to no request.</summary>
+    public const string NoRequest = "shutdown";
+
     internal TimelineEvent(
         long sequence,
         TimelineEventKind kind,
         DateTimeOffset timestamp,
-        string requestId,
+        long requestNumber,
         string hop,
         AbortReason? reason = null,
         string? workName = null,
@@ -19,7 +22,7 @@ internal readonly struct TimelineEvent
         Sequence = sequence;
         Kind = kind;
         Timestamp = timestamp;
-        RequestId = requestId;
+        RequestNumber = requestNumber;
         Hop = hop;
         Reason = reason;
         WorkName = workName;
@@ -37,7 +40,11 @@ internal readonly struct TimelineEvent
     public DateTimeOffset Timestamp { get; }
 
     /// <summary>Gets the identifier of the request's timeline.</summary>
-    public string RequestId { get; }
+    /// <summary>The numeric id of the request's timeline; 0 for an event of no request (a shutdown report).</summary>
+    public long RequestNumber { get; }
+
+    /// <summary>The timeline's id as the API shows it, made when read: the ring holds no string per event.</summary>
+    public string RequestId => RequestNumber > 0 ? RequestNumber.ToString(System.Globalization.CultureInfo.InvariantCulture) : NoRequest;
 
     /// <summary>Gets the hop that recorded the request.</summary>
     public string Hop { get; }
@@ -55,5 +62,5 @@ internal readonly struct TimelineEvent
     public int? StatusCode { get; }
 
     internal TimelineEvent WithSequence(long sequence) =>
-        new(sequence, Kind, Timestamp, RequestId, Hop, Reason, WorkName, WorkOutcome, StatusCode);
+        new(sequence, Kind, Timestamp, RequestNumber, Hop, Reason, WorkName, WorkOutcome, StatusCode);
 }

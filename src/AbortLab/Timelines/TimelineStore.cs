@@ -76,7 +76,7 @@ internal sealed class TimelineStore : IAbortTimelineStore
     public void RecordShutdown(ShutdownReport report)
     {
         LastShutdownReport = report;
-        Append(new TimelineEvent(0, TimelineEventKind.ShutdownReported, report.CompletedAt, "shutdown", report.Hop));
+        Append(new TimelineEvent(0, TimelineEventKind.ShutdownReported, report.CompletedAt, 0, report.Hop));
     }
 
     public LiveTimeline Add(ITimelineSink sink, TimeProvider timeProvider, in RequestDescription request)
@@ -104,6 +104,17 @@ internal sealed class TimelineStore : IAbortTimelineStore
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var numericId) || numericId < 1)
+        {
+            return null;
+        }
+
+        return Find(numericId);
+    }
+
+    /// <summary>The timeline with this numeric id, if the ring still holds it.</summary>
+    public RequestTimeline? Find(long numericId)
+    {
+        if (numericId < 1)
         {
             return null;
         }
