@@ -10,7 +10,8 @@ namespace AbortLab.Connections;
 /// left. Kestrel's body reader can throw "unexpected end of request content" before its request-aborted token fires,
 /// and the same exception type also means "body too large": only the connection tells the two apart.
 /// </summary>
-internal sealed class ClientDeparture : IClientDepartureEvidence
+/// <remarks>A struct kept inside the request's feature: one object less per request.</remarks>
+internal struct ClientDeparture
 {
     private readonly Socket? _socket;
     private readonly IConnectionLifetimeFeature? _connectionLifetime;
@@ -29,7 +30,7 @@ internal sealed class ClientDeparture : IClientDepartureEvidence
     /// </summary>
     public void RequestEnded() => _serverToken = default;
 
-    public bool IsEvident()
+    public readonly bool IsEvident()
     {
         if (_serverToken.IsCancellationRequested || _connectionLifetime?.ConnectionClosed.IsCancellationRequested == true)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AbortLab.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 
 namespace AbortLab.Hosting;
@@ -17,7 +18,7 @@ internal sealed partial class AbortLabMiddleware
             request.Method,
             QueryRedaction.PathOf(request, options),
             request.Protocol,
-            connection?.ConnectionId ?? context.Connection.Id);
+            connection?.ConnectionId ?? context.Features.Get<IHttpConnectionFeature>()?.ConnectionId);
     }
 
     // Null when the request brought none: the timeline makes one only if someone asks (see LiveTimeline.TraceId).
@@ -39,7 +40,8 @@ internal sealed partial class AbortLabMiddleware
             return header.ToString();
         }
 
-        return request.Query.TryGetValue(options.TagQueryParameter, out var query) && !StringValues.IsNullOrEmpty(query)
+        // The query collection is parsed (and its feature made) only when there is a query string.
+        return request.QueryString.HasValue && request.Query.TryGetValue(options.TagQueryParameter, out var query) && !StringValues.IsNullOrEmpty(query)
             ? query.ToString()
             : null;
     }

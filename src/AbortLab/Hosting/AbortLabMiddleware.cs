@@ -79,9 +79,10 @@ internal sealed partial class AbortLabMiddleware
         var options = _options.CurrentValue;
         var features = context.Features;
 
-        // Reading RequestAborted first makes a bare DefaultHttpContext create its lifetime feature.
-        var upstreamToken = context.RequestAborted;
-        var serverLifetime = features.Get<IHttpRequestLifetimeFeature>()!;
+        // Every server sets a lifetime feature; a bare DefaultHttpContext has none (and no connection to abort).
+        // Not read through context.RequestAborted, which would make one for it.
+        var serverLifetime = features.Get<IHttpRequestLifetimeFeature>();
+        var upstreamToken = serverLifetime?.RequestAborted ?? default;
         var outerTimeout = features.Get<IHttpRequestTimeoutFeature>();
         var activity = features.Get<IHttpActivityFeature>()?.Activity ?? Activity.Current;
         var connection = _connections.GetOrCreate(context);
@@ -90,11 +91,10 @@ internal sealed partial class AbortLabMiddleware
         connection?.OnRequestStarted(scope.Timeline);
         RequestTimelineLocator.Attach(activity, scope.Timeline);
 
-        var departure = new ClientDeparture(features, upstreamToken);
-        scope.ClientDeparture = departure;
         scope.AttachRequest(context, serverLifetime);
         scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
-        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout, _integrations);
+        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout, _integrations, upstreamToken);
+        scope.ClientDeparture = scopeFeature;
         features.Set<IAbortScopeFeature>(scopeFeature);
         features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
         scopeFeature.LinkUpstream(upstreamToken);
@@ -126,7 +126,6 @@ internal sealed partial class AbortLabMiddleware
         finally
         {
             scopeFeature.Dispose();
-            departure.RequestEnded();
             scope.DetachRequest();
             features.Set(serverLifetime);
             if (upload is not null)
@@ -158,7 +157,7 @@ internal sealed partial class AbortLabMiddleware
         return Task.CompletedTask;
     }
 
-    private void AnswerAbort(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, AbortLabOptions options, Exception exception)
+    private void AnswerAbort(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, AbortLabOptions options, Exception exception)
     {
         var reason = scope.Reason!.Value;
         var statusCode = options.StatusCodeFor(reason);
@@ -172,7 +171,7 @@ internal sealed partial class AbortLabMiddleware
         else
         {
             // A response cut short must not end like a complete one (a final chunk would say it was complete).
-            serverLifetime.Abort();
+            serverLifetime?.Abort();
         }
     }
 

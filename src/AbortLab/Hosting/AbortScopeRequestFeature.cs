@@ -1,3 +1,4 @@
+using AbortLab.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 
@@ -8,43 +9,45 @@ namespace AbortLab.Hosting;
 /// <c>HttpContext.RequestAborted</c> is the scope's own token (never recycled) and so that AbortLab sees a Request
 /// Timeouts middleware further in link its timeout to that token.
 /// </summary>
-internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpRequestLifetimeFeature, IDisposable
+internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpRequestLifetimeFeature, IClientDepartureEvidence, IDisposable
 {
-    private readonly IHttpRequestLifetimeFeature _serverLifetime;
+    private readonly IHttpRequestLifetimeFeature? _serverLifetime;
     private readonly IFeatureCollection _features;
     private readonly IHttpRequestTimeoutFeature? _outerTimeout;
     private CancellationToken _requestAborted;
+    private bool _requestAbortedReplaced;
     private CancellationTokenRegistration _upstreamRegistration;
     private CancellationTokenRegistration _innerTimeoutRegistration;
     private IHttpRequestTimeoutFeature? _innerTimeout;
     private readonly IAbortLabIntegration[] _integrations;
+    private ClientDeparture _departure;
 
-    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, IFeatureCollection features, IHttpRequestTimeoutFeature? outerTimeout, IAbortLabIntegration[] integrations)
+    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, IFeatureCollection features, IHttpRequestTimeoutFeature? outerTimeout, IAbortLabIntegration[] integrations, CancellationToken upstream)
     {
+        _departure = new ClientDeparture(features, upstream);
         _integrations = integrations;
         Scope = scope;
         _serverLifetime = serverLifetime;
         _features = features;
         _outerTimeout = outerTimeout;
-
-        // Inside a Request Timeouts middleware the timeout is ours to pass on; outside it, the middleware further in
-        // must find a token the timeout does not cancel (see AbortScope).
-        _requestAborted = outerTimeout is null ? scope.RequestAbortedToken : scope.Token;
     }
 
     public AbortScope Scope { get; }
 
     public CancellationToken RequestAborted
     {
-        get => _requestAborted;
+        // Inside a Request Timeouts middleware the timeout is ours to pass on; outside it, the middleware further in
+        // must find a token the timeout does not cancel (see AbortScope). Asked for only when someone reads it.
+        get => _requestAbortedReplaced ? _requestAborted : _outerTimeout is null ? Scope.RequestAbortedToken : Scope.Token;
         set
         {
             _requestAborted = value;
+            _requestAbortedReplaced = true;
             _innerTimeoutRegistration.Dispose();
             _innerTimeoutRegistration = default;
 
             // The Request Timeouts middleware sets its feature, then a token linked to ours; it restores ours later.
-            if (value != Scope.Token && value != Scope.RequestAbortedToken && _features.Get<IHttpRequestTimeoutFeature>() is { } timeout && timeout != _outerTimeout)
+            if (!Scope.OwnsToken(value) && _features.Get<IHttpRequestTimeoutFeature>() is { } timeout && timeout != _outerTimeout)
             {
                 _innerTimeout = timeout;
                 _innerTimeoutRegistration = value.UnsafeRegister(static state => ((AbortScopeRequestFeature)state!).OnInnerTokenFired(), this);
@@ -74,11 +77,15 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
         }
 
         Scope.Abort(reason, AbortDetection.Code);
-        _serverLifetime.Abort();
+        _serverLifetime?.Abort();
     }
 
+    public bool IsEvident() => _departure.IsEvident();
+
+    /// <summary>The request ended: the server's token, recycled for the next request, no longer speaks for this one.</summary>
     public void Dispose()
     {
+        _departure.RequestEnded();
         _upstreamRegistration.Dispose();
         _innerTimeoutRegistration.Dispose();
     }

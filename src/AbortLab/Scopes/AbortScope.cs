@@ -25,18 +25,21 @@ public sealed class AbortScope
 {
     private static readonly AsyncLocal<AbortScope?> CurrentScope = new();
 
+    // Both sources are made on first use of their token (as Kestrel makes RequestAborted's): a request whose code
+    // never asks for a token costs none. A source made after the abort is cancelled at once.
+
     // Fires for every reason: the token work captures.
-    private readonly CancellationTokenSource _abortedSource = new();
+    private CancellationTokenSource? _abortedSource;
 
     // Fires for every reason but Timeout. It is what AbortLab hands on as HttpContext.RequestAborted: the Request
     // Timeouts middleware answers 504 only when the token it found on entry did not fire, so a timeout must not
     // cancel that token or the 504 would become a rethrow.
-    private readonly CancellationTokenSource _requestAbortedSource = new();
+    private CancellationTokenSource? _requestAbortedSource;
 
     private readonly IAbortScopeHost _host;
     private readonly IAbortScopeObserver? _connection;
-    private readonly object _requestGate = new();
     private int _reason;
+    private int _requestAbortedFired;
     private HttpContext? _request;
     private IHttpRequestLifetimeFeature? _serverLifetime;
 
@@ -63,7 +66,7 @@ public sealed class AbortScope
     /// Gets a token that fires when the request's work must stop, whatever the reason. It is never reused by another
     /// request.
     /// </summary>
-    public CancellationToken Token => _abortedSource.Token;
+    public CancellationToken Token => (Volatile.Read(ref _abortedSource) ?? CreateSource(ref _abortedSource, ref _reason)).Token;
 
     /// <summary>
     /// Gets a value that tells whether the scope has been aborted.
@@ -91,9 +94,12 @@ public sealed class AbortScope
 
     internal Activity? Activity { get; }
 
-    internal CancellationToken RequestAbortedToken => _requestAbortedSource.Token;
+    internal CancellationToken RequestAbortedToken => (Volatile.Read(ref _requestAbortedSource) ?? CreateSource(ref _requestAbortedSource, ref _requestAbortedFired)).Token;
 
     internal IClientDepartureEvidence? ClientDeparture { get; set; }
+
+    /// <summary>Written only by <see cref="LiveScopeRegistry"/>, under its lock.</summary>
+    internal LiveLinks LiveLinks { get; set; }
 
     /// <summary>An upgrade (WebSocket) request owns its connection: closing the connection would cut the session.</summary>
     internal bool IsUpgradeRequest { get; set; }
@@ -106,7 +112,7 @@ public sealed class AbortScope
     {
         get
         {
-            lock (_requestGate)
+            lock (Timeline.Gate)
             {
                 return _request?.GetEndpoint()?.DisplayName ?? $"{Timeline.Request.Method} {Timeline.Request.Path}";
             }
@@ -139,7 +145,7 @@ public sealed class AbortScope
             // A client that leaves after a timeout still has to reach the code outside the timeout's reach.
             if (reason != AbortReason.Timeout)
             {
-                CancelSafely(_requestAbortedSource);
+                FireRequestAborted();
             }
 
             return false;
@@ -151,10 +157,10 @@ public sealed class AbortScope
 
         if (reason != AbortReason.Timeout)
         {
-            CancelSafely(_requestAbortedSource);
+            FireRequestAborted();
         }
 
-        CancelSafely(_abortedSource);
+        CancelSafely(Volatile.Read(ref _abortedSource));
         _host.OnAborted(this, reason, detectedBy);
         _connection?.OnAborted(this, reason, detectedBy);
         return true;
@@ -223,12 +229,17 @@ public sealed class AbortScope
         }
     }
 
+    /// <summary>Whether <paramref name="token"/> is one of the scope's own, without making a source to compare with.</summary>
+    internal bool OwnsToken(CancellationToken token) =>
+        (Volatile.Read(ref _abortedSource) is { } aborted && token == aborted.Token)
+        || (Volatile.Read(ref _requestAbortedSource) is { } requestAborted && token == requestAborted.Token);
+
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
 
     /// <summary>Binds the live request, so that the watchdog can name its endpoint and abort its connection.</summary>
-    internal void AttachRequest(HttpContext context, IHttpRequestLifetimeFeature serverLifetime)
+    internal void AttachRequest(HttpContext context, IHttpRequestLifetimeFeature? serverLifetime)
     {
-        lock (_requestGate)
+        lock (Timeline.Gate)
         {
             _request = context;
             _serverLifetime = serverLifetime;
@@ -238,7 +249,7 @@ public sealed class AbortScope
     /// <summary>Called when the request ends: the context is the server's again, to recycle.</summary>
     internal void DetachRequest()
     {
-        lock (_requestGate)
+        lock (Timeline.Gate)
         {
             _request = null;
             _serverLifetime = null;
@@ -250,7 +261,7 @@ public sealed class AbortScope
     {
         get
         {
-            lock (_requestGate)
+            lock (Timeline.Gate)
             {
                 return _request;
             }
@@ -259,7 +270,7 @@ public sealed class AbortScope
 
     internal bool TryAbortConnection()
     {
-        lock (_requestGate)
+        lock (Timeline.Gate)
         {
             if (_serverLifetime is null)
             {
@@ -285,8 +296,40 @@ public sealed class AbortScope
         return IsAborted;
     }
 
-    private void CancelSafely(CancellationTokenSource source)
+    private void FireRequestAborted()
     {
+        if (Interlocked.Exchange(ref _requestAbortedFired, 1) == 0)
+        {
+            CancelSafely(Volatile.Read(ref _requestAbortedSource));
+        }
+    }
+
+    // The flag is set before the source is read on the abort side, and read after the source is published here:
+    // whichever comes second cancels it.
+    private CancellationTokenSource CreateSource(ref CancellationTokenSource? field, ref int firedFlag)
+    {
+        var created = new CancellationTokenSource();
+        var source = Interlocked.CompareExchange(ref field, created, null);
+        if (source is not null)
+        {
+            return source;
+        }
+
+        if (Volatile.Read(ref firedFlag) != 0)
+        {
+            CancelSafely(created);
+        }
+
+        return created;
+    }
+
+    private void CancelSafely(CancellationTokenSource? source)
+    {
+        if (source is null)
+        {
+            return;
+        }
+
         try
         {
             source.Cancel();

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Numerics;
 
 namespace AbortLab;
 
@@ -6,27 +6,69 @@ namespace AbortLab;
 /// The scopes whose requests still run. Once closed (the host stops without draining), a scope added is aborted at
 /// once as <see cref="AbortReason.ServerShutdown"/>.
 /// </summary>
+/// <remarks>
+/// Each scope carries its own links (<see cref="AbortScope.LiveLinks"/>), so adding one allocates nothing; the lists
+/// are striped by request number, one per core, so that requests on different cores do not share a lock.
+/// </remarks>
 internal sealed class LiveScopeRegistry
 {
-    private readonly ConcurrentDictionary<AbortScope, byte> _scopes = new(ReferenceEqualityComparer.Instance);
+    private readonly Stripe[] _stripes;
     private readonly object _idleGate = new();
     private readonly TimeProvider _timeProvider;
     private TaskCompletionSource? _idle;
     private volatile bool _closed;
+    private int _count;
 
     public LiveScopeRegistry(TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
+        _stripes = new Stripe[(int)BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount)];
+        for (var i = 0; i < _stripes.Length; i++)
+        {
+            _stripes[i] = new Stripe();
+        }
     }
 
-    public int Count => _scopes.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>A snapshot of the live scopes.</summary>
-    public AbortScope[] Snapshot() => [.. _scopes.Keys];
+    public AbortScope[] Snapshot()
+    {
+        var scopes = new List<AbortScope>(Count);
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe)
+            {
+                for (var scope = stripe.Head; scope is not null; scope = scope.LiveLinks.Next)
+                {
+                    scopes.Add(scope);
+                }
+            }
+        }
+
+        return [.. scopes];
+    }
 
     public void Add(AbortScope scope)
     {
-        _scopes.TryAdd(scope, 0);
+        var stripe = StripeOf(scope);
+        lock (stripe)
+        {
+            if (scope.LiveLinks.IsLinked)
+            {
+                return;
+            }
+
+            scope.LiveLinks = new LiveLinks(null, stripe.Head, IsLinked: true);
+            if (stripe.Head is { } head)
+            {
+                head.LiveLinks = head.LiveLinks with { Previous = scope };
+            }
+
+            stripe.Head = scope;
+        }
+
+        Interlocked.Increment(ref _count);
         if (_closed)
         {
             scope.Abort(AbortReason.ServerShutdown, AbortDetection.Host);
@@ -36,16 +78,37 @@ internal sealed class LiveScopeRegistry
     /// <summary>Removes the scope; returns whether it was live.</summary>
     public bool Remove(AbortScope scope)
     {
-        if (!_scopes.TryRemove(scope, out _))
+        var stripe = StripeOf(scope);
+        lock (stripe)
         {
-            return false;
+            var links = scope.LiveLinks;
+            if (!links.IsLinked)
+            {
+                return false;
+            }
+
+            if (links.Previous is { } previous)
+            {
+                previous.LiveLinks = previous.LiveLinks with { Next = links.Next };
+            }
+            else
+            {
+                stripe.Head = links.Next;
+            }
+
+            if (links.Next is { } next)
+            {
+                next.LiveLinks = next.LiveLinks with { Previous = links.Previous };
+            }
+
+            scope.LiveLinks = default;
         }
 
-        if (Volatile.Read(ref _idle) is not null)
+        if (Interlocked.Decrement(ref _count) == 0 && Volatile.Read(ref _idle) is not null)
         {
             lock (_idleGate)
             {
-                if (_scopes.IsEmpty && _idle is { } idle)
+                if (Count == 0 && _idle is { } idle)
                 {
                     _idle = null;
                     idle.TrySetResult();
@@ -76,7 +139,7 @@ internal sealed class LiveScopeRegistry
         Task idle;
         lock (_idleGate)
         {
-            if (_scopes.IsEmpty)
+            if (Count == 0)
             {
                 return;
             }
@@ -95,5 +158,12 @@ internal sealed class LiveScopeRegistry
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    private Stripe StripeOf(AbortScope scope) => _stripes[(int)(scope.Timeline.NumericId & (_stripes.Length - 1))];
+
+    private sealed class Stripe
+    {
+        public AbortScope? Head;
     }
 }

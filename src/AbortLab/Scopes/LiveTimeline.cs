@@ -14,7 +14,6 @@ internal sealed class LiveTimeline
     /// <summary>How many log entries, late operations and detached works a timeline keeps of each: memory stays bounded.</summary>
     internal const int MaxSensorEntries = 32;
 
-    private readonly object _gate = new();
     private readonly ITimelineSink _sink;
     private readonly TimeProvider _timeProvider;
     private readonly DateTimeOffset _startedAt;
@@ -45,6 +44,12 @@ internal sealed class LiveTimeline
         _traceId = request.TraceId;
     }
 
+    /// <summary>
+    /// The one lock of the timeline and of the scope that owns it: the timeline itself, an internal object no other
+    /// code can see, so a request allocates no lock object.
+    /// </summary>
+    internal object Gate => this;
+
     public long NumericId { get; }
 
     /// <summary>The id as the API shows it; made on first use (a log, a snapshot), not for every request.</summary>
@@ -71,7 +76,7 @@ internal sealed class LiveTimeline
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp);
             }
@@ -82,7 +87,7 @@ internal sealed class LiveTimeline
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _completedTimestamp != 0;
             }
@@ -96,7 +101,7 @@ internal sealed class LiveTimeline
 
     public void MarkStarted()
     {
-        lock (_gate)
+        lock (Gate)
         {
             Publish(TimelineEventKind.RequestStarted, _startTimestamp);
         }
@@ -104,7 +109,7 @@ internal sealed class LiveTimeline
 
     public void MarkAborted(AbortReason reason)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_abortedTimestamp != 0)
             {
@@ -120,7 +125,7 @@ internal sealed class LiveTimeline
 
     public WorkEntry StartWork(string name)
     {
-        lock (_gate)
+        lock (Gate)
         {
             var entry = new WorkEntry(name, Now());
             (_work ??= new List<WorkEntry>(2)).Add(entry);
@@ -132,7 +137,7 @@ internal sealed class LiveTimeline
 
     public void EndWork(WorkEntry entry, WorkOutcome outcome, string? error = null)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (entry.Outcome != WorkOutcome.Running)
             {
@@ -157,7 +162,7 @@ internal sealed class LiveTimeline
     /// <summary>Records work queued as detached: it is shown, but is not the request's work.</summary>
     public WorkEntry? StartDetachedWork(string name)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_detached is { Count: >= MaxSensorEntries })
             {
@@ -173,7 +178,7 @@ internal sealed class LiveTimeline
 
     public void RecordLog(LogLevel level, string category, EventId eventId, string message, string? exceptionType)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_logs is { Count: >= MaxSensorEntries })
             {
@@ -197,7 +202,7 @@ internal sealed class LiveTimeline
     /// <summary>Records an outgoing operation started after the abort; does nothing before it.</summary>
     public void RecordOperationIfAborted(string source, string name)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_abortedTimestamp == 0 || _operations is { Count: >= MaxSensorEntries })
             {
@@ -212,7 +217,7 @@ internal sealed class LiveTimeline
 
     public void MarkCompleted(int statusCode)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_completedTimestamp != 0)
             {
@@ -229,7 +234,7 @@ internal sealed class LiveTimeline
     // The status is known only after an outer middleware (Request Timeouts) answered.
     public void CorrectStatusCode(int statusCode)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _statusCode = statusCode;
         }
@@ -237,7 +242,7 @@ internal sealed class LiveTimeline
 
     public void MarkConnectionClosed()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_connectionClosedTimestamp != 0)
             {
@@ -258,7 +263,7 @@ internal sealed class LiveTimeline
     /// </summary>
     public IReadOnlyList<string>? MarkZombieIfRunning()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_completedTimestamp != 0 && _runningWork == 0)
             {
@@ -288,7 +293,7 @@ internal sealed class LiveTimeline
 
     public RequestTimeline ToSnapshot()
     {
-        lock (_gate)
+        lock (Gate)
         {
             return new RequestTimeline
             {

@@ -32,10 +32,11 @@ internal sealed class StalledUploadMonitor : IDisposable
     /// Starts watching the request's upload, when it has one and the connection is HTTP/1.x: HTTP/2 keeps reading
     /// the connection whatever a stream's window is, so only HTTP/1.x hides an abort behind an unread body.
     /// </summary>
-    public WatchedUpload? Begin(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature serverLifetime, bool isHttp1)
+    /// <remarks>Without a server's lifetime feature there is no connection to abort, so nothing to watch.</remarks>
+    public WatchedUpload? Begin(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, bool isHttp1)
     {
         var options = _options();
-        if (!isHttp1 || (!options.ProbeEnabled && !options.ReadAheadEnabled) || !HasPendingBody(context))
+        if (!isHttp1 || serverLifetime is null || (!options.ProbeEnabled && !options.ReadAheadEnabled) || !HasPendingBody(context))
         {
             return null;
         }
