@@ -17,8 +17,7 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
     private CancellationToken _requestAborted;
     private bool _requestAbortedReplaced;
     private CancellationTokenRegistration _upstreamRegistration;
-    private CancellationTokenRegistration _innerTimeoutRegistration;
-    private IHttpRequestTimeoutFeature? _innerTimeout;
+    private InnerTimeout? _innerTimeout;
     private readonly IAbortLabIntegration[] _integrations;
     private ClientDeparture _departure;
 
@@ -43,14 +42,16 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
         {
             _requestAborted = value;
             _requestAbortedReplaced = true;
-            _innerTimeoutRegistration.Dispose();
-            _innerTimeoutRegistration = default;
+            var previous = _innerTimeout;
+            _innerTimeout = null;
+            previous?.Registration.Dispose();
 
             // The Request Timeouts middleware sets its feature, then a token linked to ours; it restores ours later.
             if (!Scope.OwnsToken(value) && _features.Get<IHttpRequestTimeoutFeature>() is { } timeout && timeout != _outerTimeout)
             {
-                _innerTimeout = timeout;
-                _innerTimeoutRegistration = value.UnsafeRegister(static state => ((AbortScopeRequestFeature)state!).OnInnerTokenFired(), this);
+                var inner = new InnerTimeout(timeout);
+                Volatile.Write(ref _innerTimeout, inner);
+                inner.Registration = value.UnsafeRegister(static state => ((AbortScopeRequestFeature)state!).OnInnerTokenFired(), this);
             }
         }
     }
@@ -87,7 +88,7 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
     {
         _departure.RequestEnded();
         _upstreamRegistration.Dispose();
-        _innerTimeoutRegistration.Dispose();
+        _innerTimeout?.Registration.Dispose();
     }
 
     private void OnUpstreamFired()
@@ -98,9 +99,18 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
 
     private void OnInnerTokenFired()
     {
-        if (Volatile.Read(ref _innerTimeout)?.RequestTimeoutToken.IsCancellationRequested == true)
+        if (Volatile.Read(ref _innerTimeout)?.Feature.RequestTimeoutToken.IsCancellationRequested == true)
         {
             Scope.Abort(AbortReason.Timeout, AbortDetection.Server);
         }
+    }
+
+    // A Request Timeouts middleware further in, once it linked its token to ours: most requests have none, so the
+    // feature carries one reference, not the registration.
+    private sealed class InnerTimeout(IHttpRequestTimeoutFeature feature)
+    {
+        public IHttpRequestTimeoutFeature Feature { get; } = feature;
+
+        public CancellationTokenRegistration Registration { get; set; }
     }
 }

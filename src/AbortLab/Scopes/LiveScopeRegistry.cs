@@ -54,12 +54,12 @@ internal sealed class LiveScopeRegistry
         var stripe = StripeOf(scope);
         lock (stripe)
         {
-            if (scope.LiveLinks.IsLinked)
+            if (IsLinked(stripe, scope))
             {
                 return;
             }
 
-            scope.LiveLinks = new LiveLinks(null, stripe.Head, IsLinked: true);
+            scope.LiveLinks = new LiveLinks(null, stripe.Head);
             if (stripe.Head is { } head)
             {
                 head.LiveLinks = head.LiveLinks with { Previous = scope };
@@ -81,11 +81,12 @@ internal sealed class LiveScopeRegistry
         var stripe = StripeOf(scope);
         lock (stripe)
         {
-            var links = scope.LiveLinks;
-            if (!links.IsLinked)
+            if (!IsLinked(stripe, scope))
             {
                 return false;
             }
+
+            var links = scope.LiveLinks;
 
             if (links.Previous is { } previous)
             {
@@ -159,6 +160,8 @@ internal sealed class LiveScopeRegistry
         {
         }
     }
+
+    private static bool IsLinked(Stripe stripe, AbortScope scope) => scope.LiveLinks.Previous is not null || ReferenceEquals(stripe.Head, scope);
 
     private Stripe StripeOf(AbortScope scope) => _stripes[(int)(scope.Timeline.NumericId & (_stripes.Length - 1))];
 

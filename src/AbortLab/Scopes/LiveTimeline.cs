@@ -16,19 +16,25 @@ internal sealed class LiveTimeline
 
     private readonly ITimelineSink _sink;
     private readonly TimeProvider _timeProvider;
-    private readonly DateTimeOffset _startedAt;
+    // The request's description is kept field by field: its trace id lives only in _traceId, which may be made later.
+    private readonly string _hop;
+    private readonly string? _tag;
+    private readonly string _method;
+    private readonly string _path;
+    private readonly string _protocol;
+    private readonly string? _connectionId;
+
+    // UTC, as DateTime (8 bytes, not DateTimeOffset's 16): a timeline is kept long after its request, thousands at once.
+    private readonly DateTime _startedAt;
     private readonly long _startTimestamp;
     private string? _traceId;
-    private string? _id;
     private List<WorkEntry>? _work;
-    private List<WorkEntry>? _detached;
-    private List<LogRecord>? _logs;
-    private List<OperationRecord>? _operations;
+    private SensorRecords? _sensors;
     private int _runningWork;
     private long _abortedTimestamp;
-    private AbortReason? _reason;
+    private AbortReason _reason;
     private long _completedTimestamp;
-    private int? _statusCode;
+    private int _statusCode;
     private long _connectionClosedTimestamp;
     private bool _workStopReported;
     private bool _zombie;
@@ -38,10 +44,15 @@ internal sealed class LiveTimeline
         _sink = sink;
         _timeProvider = timeProvider;
         _startTimestamp = timeProvider.GetTimestamp();
-        _startedAt = timeProvider.GetUtcNow();
+        _startedAt = timeProvider.GetUtcNow().UtcDateTime;
         NumericId = numericId;
-        Request = request;
         _traceId = request.TraceId;
+        _hop = request.Hop;
+        _tag = request.Tag;
+        _method = request.Method;
+        _path = request.Path;
+        _protocol = request.Protocol;
+        _connectionId = request.ConnectionId;
     }
 
     /// <summary>
@@ -52,10 +63,13 @@ internal sealed class LiveTimeline
 
     public long NumericId { get; }
 
-    /// <summary>The id as the API shows it; made on first use (a log, a snapshot), not for every request.</summary>
-    public string Id => _id ??= NumericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The id as the API shows it; made when asked for (a log, a snapshot), not kept with every timeline.</summary>
+    public string Id => NumericId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public RequestDescription Request { get; }
+    /// <summary>What the request said about itself, with the trace id if it is known yet.</summary>
+    public RequestDescription Request => new(KnownTraceId, _hop, _tag, _method, _path, _protocol, _connectionId);
+
+    public string Hop => _hop;
 
     /// <summary>
     /// The W3C trace id: the one the request came with, else one made when first asked for (to propagate it, or to
@@ -70,7 +84,7 @@ internal sealed class LiveTimeline
 
     public TimeProvider TimeProvider => _timeProvider;
 
-    public DateTimeOffset StartedAt => _startedAt;
+    public DateTimeOffset StartedAt => new(_startedAt);
 
     public DateTimeOffset? AbortedAt
     {
@@ -96,7 +110,7 @@ internal sealed class LiveTimeline
 
     public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
     {
-        _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), NumericId, Request.Hop, reason, work?.Name, work?.Outcome, statusCode));
+        _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), NumericId, _hop, reason, work?.Name, work?.Outcome, statusCode));
     }
 
     public void MarkStarted()
@@ -164,13 +178,14 @@ internal sealed class LiveTimeline
     {
         lock (Gate)
         {
-            if (_detached is { Count: >= MaxSensorEntries })
+            var sensors = _sensors ??= new SensorRecords();
+            if (sensors.Detached is { Count: >= MaxSensorEntries })
             {
                 return null;
             }
 
             var entry = new WorkEntry(name, Now()) { Detached = true };
-            (_detached ??= new List<WorkEntry>(1)).Add(entry);
+            (sensors.Detached ??= new List<WorkEntry>(1)).Add(entry);
             Publish(TimelineEventKind.DetachedWorkChanged, entry.StartTimestamp, work: entry);
             return entry;
         }
@@ -180,13 +195,14 @@ internal sealed class LiveTimeline
     {
         lock (Gate)
         {
-            if (_logs is { Count: >= MaxSensorEntries })
+            var sensors = _sensors ??= new SensorRecords();
+            if (sensors.Logs is { Count: >= MaxSensorEntries })
             {
                 return;
             }
 
             var now = Now();
-            (_logs ??= new List<LogRecord>(1)).Add(new LogRecord
+            (sensors.Logs ??= new List<LogRecord>(1)).Add(new LogRecord
             {
                 Timestamp = ToUtc(now),
                 Level = level,
@@ -204,13 +220,13 @@ internal sealed class LiveTimeline
     {
         lock (Gate)
         {
-            if (_abortedTimestamp == 0 || _operations is { Count: >= MaxSensorEntries })
+            if (_abortedTimestamp == 0 || _sensors?.Operations is { Count: >= MaxSensorEntries })
             {
                 return;
             }
 
             var now = Now();
-            (_operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
+            ((_sensors ??= new SensorRecords()).Operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
             Publish(TimelineEventKind.OperationAfterAbort, now);
         }
     }
@@ -253,7 +269,7 @@ internal sealed class LiveTimeline
             Publish(TimelineEventKind.ConnectionClosed, _connectionClosedTimestamp);
             if (_abortedTimestamp != 0)
             {
-                _sink.ConnectionClosedAfterAbort(_reason!.Value, _timeProvider.GetElapsedTime(_abortedTimestamp, _connectionClosedTimestamp));
+                _sink.ConnectionClosedAfterAbort(_reason, _timeProvider.GetElapsedTime(_abortedTimestamp, _connectionClosedTimestamp));
             }
         }
     }
@@ -299,22 +315,22 @@ internal sealed class LiveTimeline
             {
                 Id = Id,
                 TraceId = TraceId,
-                Hop = Request.Hop,
-                Tag = Request.Tag,
-                Method = Request.Method,
-                Path = Request.Path,
-                Protocol = Request.Protocol,
-                ConnectionId = Request.ConnectionId,
-                StartedAt = _startedAt,
+                Hop = _hop,
+                Tag = _tag,
+                Method = _method,
+                Path = _path,
+                Protocol = _protocol,
+                ConnectionId = _connectionId,
+                StartedAt = StartedAt,
                 AbortedAt = _abortedTimestamp == 0 ? null : ToUtc(_abortedTimestamp),
-                AbortReason = _reason,
+                AbortReason = _reason == 0 ? null : _reason,
                 CompletedAt = _completedTimestamp == 0 ? null : ToUtc(_completedTimestamp),
-                StatusCode = _statusCode,
+                StatusCode = _statusCode == 0 ? null : _statusCode,
                 ConnectionClosedAt = _connectionClosedTimestamp == 0 ? null : ToUtc(_connectionClosedTimestamp),
                 Work = ToRecords(_work),
-                DetachedWork = ToRecords(_detached),
-                Logs = _logs is null ? [] : [.. _logs],
-                OperationsAfterAbort = _operations is null ? [] : [.. _operations],
+                DetachedWork = ToRecords(_sensors?.Detached),
+                Logs = _sensors?.Logs is { } logs ? [.. logs] : [],
+                OperationsAfterAbort = _sensors?.Operations is { } operations ? [.. operations] : [],
                 Zombie = _zombie,
                 AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
                 AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
@@ -376,17 +392,25 @@ internal sealed class LiveTimeline
         }
 
         _workStopReported = true;
-        _sink.WorkStoppedAfterAbort(_reason!.Value, Elapsed(_abortedTimestamp, stopped));
+        _sink.WorkStoppedAfterAbort(_reason, Elapsed(_abortedTimestamp, stopped));
     }
 
     private long Now() => Math.Max(_timeProvider.GetTimestamp(), _startTimestamp);
 
-    private DateTimeOffset ToUtc(long timestamp) => _startedAt + _timeProvider.GetElapsedTime(_startTimestamp, timestamp);
+    private DateTimeOffset ToUtc(long timestamp) => new(_startedAt + _timeProvider.GetElapsedTime(_startTimestamp, timestamp));
 
     // Work that stopped before the abort was recorded counts as stopped at once, never as a negative time.
     private TimeSpan Elapsed(long from, long to) => to <= from ? TimeSpan.Zero : _timeProvider.GetElapsedTime(from, to);
 
     private double Milliseconds(long from, long to) => Math.Round(Elapsed(from, to).TotalMilliseconds, 3);
+
+    // What sensors record (logs, late operations, detached work): most timelines have none, so none carry the lists.
+    private sealed class SensorRecords
+    {
+        public List<WorkEntry>? Detached;
+        public List<LogRecord>? Logs;
+        public List<OperationRecord>? Operations;
+    }
 
     internal sealed class WorkEntry(string name, long startTimestamp)
     {
