@@ -13,7 +13,7 @@ internal static class OverheadScenario
     {
         var wrk = ExternalPeer.Find("wrk");
         var client = wrk is null ? "the built-in closed-loop generator (child process, 32 connections)" : "wrk (1 thread, 32 connections)";
-        var report = new ScenarioReport("overhead", "4. Overhead", $"`GET /small` (\"hello\") with {client}, {settings.LoadDuration.TotalSeconds:0} s per run after a 2 s warm-up, {settings.OverheadRounds} round(s), each starting with another variant; the median run is shown. On 2 cores the client shares the CPU with the server, and runs vary by about ±5 %. Bytes/request: the server process's allocations (GC.GetTotalAllocatedBytes) over the run, divided by requests.");
+        var report = new ScenarioReport("overhead", "4. Overhead", $"`GET /small` (\"hello\") with {client}, {settings.LoadDuration.TotalSeconds:0} s per run after a 2 s warm-up, {settings.OverheadRounds} round(s), each starting with another variant; the median run is shown, with the slowest and fastest runs beside it. On {Environment.ProcessorCount} cores the client shares the CPU with the server. Bytes/request: the server process's allocations (GC.GetTotalAllocatedBytes) over the run, divided by requests.");
         var runs = new Dictionary<ServerVariant, List<(double Rps, double Bytes)>>();
         var recorder = new FireRecorder();
         for (var round = 0; round < settings.OverheadRounds; round++)
@@ -44,7 +44,9 @@ internal static class OverheadScenario
             rps[variant] = median.Rps;
             report.Add(Label(variant))
                 .Set("req/s", Math.Round(median.Rps))
-                .Set("bytes/request", Math.Round(median.Bytes))
+                .Set("slowest run req/s", Math.Round(list.Min(r => r.Rps)))
+                .Set("fastest run req/s", Math.Round(list.Max(r => r.Rps)))
+                .Set("bytes/request", (long)Math.Round(median.Bytes))
                 .Set("req/s ratio", median.Rps / runs[ServerVariant.Bare].OrderBy(r => r.Rps).ElementAt(list.Count / 2).Rps);
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using AbortLab.Bench;
 
 if (args.Length > 0 && args[0] is "loadgen" or "follow")
@@ -19,7 +20,9 @@ if (!BenchSettings.TryParse(args, DefaultOutput(), out var settings, out var err
     return 2;
 }
 
-var peers = string.Join(", ", new[] { "node", "nginx", "wrk" }.Select(p => ExternalPeer.Find(p) is null ? $"{p} not installed" : $"{p} {Version(p)}"));
+static string VersionOf(Type type) => type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+var peers = string.Join(", ", new[] { "node", "nginx", "wrk" }.Select(p => ExternalPeer.Find(p) is null ? $"{p} not installed" : $"{p} {Version(p)}"))
+    + $", YARP {VersionOf(typeof(Yarp.ReverseProxy.Forwarder.IHttpForwarder))}, Kestrel {VersionOf(typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions))}";
 var report = new BenchReport { Machine = MachineInfo.Read(peers), Quick = settings!.Quick };
 var latencies = new Dictionary<string, LatencyStats>(StringComparer.Ordinal);
 Dictionary<AbortLab.Bench.ServerVariant, double>? rps = null;
@@ -27,6 +30,7 @@ StormScenario.Outcome? storm = null;
 List<SubscriberSoakScenario.Outcome>? soak = null;
 LiveRequestsScenario.Outcome? live = null;
 ScopeCost? cost = null;
+MemoryScenario.Outcome? memory = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -88,7 +92,14 @@ await RunAsync("live", async () =>
     return scenario;
 });
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live));
+await RunAsync("memory", async () =>
+{
+    var (scenario, outcome) = await MemoryScenario.RunAsync(settings);
+    memory = outcome;
+    return scenario;
+});
+
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live, memory));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();

@@ -1,6 +1,9 @@
+using System.Net;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,15 +11,25 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AbortLab.Bench;
 
 /// <summary>
-/// The per-request cost of AbortLab's middleware: creating a scope and a timeline (and recording its events),
-/// against the same pipeline without it. No sockets: a fresh <see cref="DefaultHttpContext"/> per request.
+/// The per-request cost of AbortLab's middleware against the same pipeline without it, no sockets. Three pairs: a
+/// fresh <see cref="DefaultHttpContext"/> per request (its feature collection grows when a middleware adds
+/// features); a server-like context whose features are already there and whose collection has room, as a server's
+/// are; and an app-like pipeline (Request Timeouts with a default policy, an <see cref="HttpClient"/> call to an
+/// in-memory handler, with AbortLab's propagation handler and one tracked work).
 /// </summary>
 [MemoryDiagnoser]
 public class ScopeCostBenchmarks
 {
+    private const string BareClient = "bare";
+    private const string PropagatingClient = "propagating";
+
     private RequestDelegate _bare = null!;
     private RequestDelegate _withAbortLab = null!;
     private RequestDelegate _withTrackedWork = null!;
+    private RequestDelegate _appBare = null!;
+    private RequestDelegate _appWithAbortLab = null!;
+    private HttpClient _bareClient = null!;
+    private HttpClient _propagatingClient = null!;
     private ServiceProvider _services = null!;
 
     [GlobalSetup]
@@ -26,11 +39,29 @@ public class ScopeCostBenchmarks
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddAbortLab(o => o.HopName = "bench");
+        services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = TimeSpan.FromSeconds(30) });
+        services.AddHttpClient(BareClient).ConfigurePrimaryHttpMessageHandler(static () => new AnswerOkHandler());
+        services.AddHttpClient(PropagatingClient).ConfigurePrimaryHttpMessageHandler(static () => new AnswerOkHandler()).AddAbortPropagation();
         _services = services.BuildServiceProvider();
+        var clients = _services.GetRequiredService<IHttpClientFactory>();
+        _bareClient = clients.CreateClient(BareClient);
+        _propagatingClient = clients.CreateClient(PropagatingClient);
 
         _bare = Pipeline(null, static _ => Task.CompletedTask);
         _withAbortLab = Pipeline(static app => app.UseAbortLab(), static _ => Task.CompletedTask);
         _withTrackedWork = Pipeline(static app => app.UseAbortLab(), static context => context.GetAbortScope().RunAsync("work", static _ => Task.CompletedTask));
+        _appBare = Pipeline(static app => app.UseRequestTimeouts(), context => CallBackendAsync(_bareClient, context));
+        _appWithAbortLab = Pipeline(
+            static app =>
+            {
+                app.UseAbortLab();
+                app.UseRequestTimeouts();
+            },
+            async context =>
+            {
+                await context.GetAbortScope().RunAsync("query", static _ => Task.CompletedTask);
+                await CallBackendAsync(_propagatingClient, context);
+            });
     }
 
     [GlobalCleanup]
@@ -45,13 +76,49 @@ public class ScopeCostBenchmarks
     [Benchmark(Description = "UseAbortLab + one tracked work")]
     public Task WithTrackedWork() => _withTrackedWork(NewContext());
 
+    [Benchmark(Description = "server-like context: bare pipeline")]
+    public Task ServerLikeBare() => _bare(NewServerLikeContext());
+
+    [Benchmark(Description = "server-like context: UseAbortLab")]
+    public Task ServerLikeWithAbortLab() => _withAbortLab(NewServerLikeContext());
+
+    [Benchmark(Description = "app: Request Timeouts + HttpClient call, bare")]
+    public Task AppBare() => _appBare(NewServerLikeContext());
+
+    [Benchmark(Description = "app: UseAbortLab + Request Timeouts + propagating HttpClient + one tracked work")]
+    public Task AppWithAbortLab() => _appWithAbortLab(NewServerLikeContext());
+
+    private static async Task CallBackendAsync(HttpClient client, HttpContext context)
+    {
+        using var response = await client.GetAsync("http://backend.invalid/item", context.RequestAborted);
+        context.Response.StatusCode = (int)response.StatusCode;
+    }
+
     private static DefaultHttpContext NewContext()
     {
         var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Path = "/small";
-        context.Request.Protocol = "HTTP/1.1";
+        Describe(context.Request);
         return context;
+    }
+
+    // As a server hands a request over: its lifetime feature set, the collection sized for what middleware adds.
+    private static DefaultHttpContext NewServerLikeContext()
+    {
+        var features = new FeatureCollection(initialCapacity: 12);
+        features.Set<IHttpRequestFeature>(new HttpRequestFeature());
+        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
+        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
+        var context = new DefaultHttpContext(features);
+        Describe(context.Request);
+        return context;
+    }
+
+    private static void Describe(HttpRequest request)
+    {
+        request.Method = "GET";
+        request.Path = "/small";
+        request.Protocol = "HTTP/1.1";
     }
 
     private RequestDelegate Pipeline(Action<IApplicationBuilder>? configure, RequestDelegate endpoint)
@@ -60,5 +127,11 @@ public class ScopeCostBenchmarks
         configure?.Invoke(app);
         app.Run(endpoint);
         return app.Build();
+    }
+
+    private sealed class AnswerOkHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { RequestMessage = request });
     }
 }

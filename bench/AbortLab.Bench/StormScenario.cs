@@ -17,7 +17,6 @@ internal static class StormScenario
     public static async Task<(ScenarioReport Report, Outcome Outcome)> RunAsync(BenchSettings settings)
     {
         const int concurrency = 64;
-        var report = new ScenarioReport("storm", "5. Abort storm", $"Kestrel + AbortLab. {settings.StormRequests} requests to `/hold/{{id}}`, {concurrency} at a time, each left (alternately FIN and RST) as soon as its first byte arrives. Then up to 15 s for the server to settle; the counts are read once it has (or at the end of the 15 s). Working set: after a full blocking GC, against the same measure taken once aborted requests have filled AbortLab's bounded rings (10 000 timelines, 100 000 events). Against a 500-request warm-up instead, the rings' growth alone made it 147 %.");
         var recorder = new FireRecorder();
         await using var server = await KestrelServer.StartAsync(ServerVariant.AbortLab, recorder);
         var scopes = server.Services.GetRequiredService<LiveScopeRegistry>();
@@ -27,6 +26,7 @@ internal static class StormScenario
         // EventCapacity) are full, so that what the storm leaves on top of it is what would leak.
         var warmUp = 0;
         var store = server.Services.GetRequiredService<TimelineStore>();
+        var report = new ScenarioReport("storm", "5. Abort storm", $"Kestrel + AbortLab. {settings.StormRequests} requests to `/hold/{{id}}`, {concurrency} at a time, each left (alternately FIN and RST) as soon as its first byte arrives. Then up to 15 s for the server to settle; the counts are read once it has (or at the end of the 15 s). Working set: after a full blocking GC, against the same measure taken once aborted requests have filled AbortLab's bounded rings ({store.Capacity:N0} timelines, {store.EventCapacity:N0} events), so that what the storm leaves on top of it is what would leak.");
         while (store.Count < store.Capacity || store.EventCount < store.EventCapacity)
         {
             await FireAsync(server.Port, 5000, concurrency);
