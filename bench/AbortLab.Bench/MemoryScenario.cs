@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AbortLab.Bench;
 
 /// <summary>
-/// Scenario 9: what AbortLab keeps on the managed heap once its rings are full at the default capacities, against
+/// Scenario 10: what AbortLab keeps on the managed heap once its rings are full at the default capacities, against
 /// bare Kestrel after the same requests, and what one stored timeline and one event slot cost.
 /// </summary>
 internal static class MemoryScenario
@@ -19,7 +19,7 @@ internal static class MemoryScenario
     public static async Task<(ScenarioReport Report, Outcome Outcome)> RunAsync(BenchSettings settings)
     {
         var defaults = new AbortLabOptions();
-        var report = new ScenarioReport("memory", "9. Memory with full rings", $"Kestrel on loopback, {Connections} keep-alive connections sending `GET /small` until both of AbortLab's rings are full at the default capacities ({defaults.TimelineCapacity:N0} timelines, {defaults.EventCapacity:N0} events). Managed heap: `GC.GetTotalMemory(true)` with the server still running, against bare Kestrel after as many requests in the same process. Per timeline: the heap's growth while the timeline ring filled, divided by the timelines added. Per event slot: the event ring's slots are preallocated structs, so an event costs its slot whatever it records.");
+        var report = new ScenarioReport("memory", "10. Memory with full rings", $"Kestrel on loopback, {Connections} keep-alive connections sending `GET /small` until both of AbortLab's rings are full at the default capacities ({defaults.TimelineCapacity:N0} timelines, {defaults.EventCapacity:N0} events). Managed heap: `GC.GetTotalMemory(true)` with the server still running, against bare Kestrel after as many requests in the same process. Per timeline: the heap's growth while the timeline ring filled, divided by the timelines added. Per event slot: the event ring's slots are preallocated structs, so an event costs its slot whatever it records.");
 
         long full;
         double perTimeline;
