@@ -89,7 +89,6 @@ internal sealed partial class AbortLabMiddleware
 
         var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection);
         connection?.OnRequestStarted(scope.Timeline);
-        RequestTimelineLocator.Attach(activity, scope.Timeline);
 
         scope.AttachRequest(context, serverLifetime);
         scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
@@ -105,6 +104,11 @@ internal sealed partial class AbortLabMiddleware
         try
         {
             await _next(context);
+        }
+        catch (Exception) when (AttachForLogsAfterPipeline(activity, scope))
+        {
+            // Never taken: the filter only attaches the timeline before the exception goes on.
+            throw;
         }
         catch (Exception exception) when (AbortExceptions.IsCausedByAbort(exception))
         {
@@ -125,6 +129,11 @@ internal sealed partial class AbortLabMiddleware
         }
         finally
         {
+            if (scope.IsAborted)
+            {
+                AttachForLogsAfterPipeline(activity, scope);
+            }
+
             scopeFeature.Dispose();
             scope.DetachRequest();
             features.Set(serverLifetime);
@@ -140,6 +149,15 @@ internal sealed partial class AbortLabMiddleware
 
             Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware);
         }
+    }
+
+    // What is logged once the pipeline returned (Kestrel's unhandled exception, a logging middleware in front of ours)
+    // finds its timeline through the request's Activity, no longer through AbortScope.Current. Only a request that
+    // failed or was aborted gets it: the Activity's property bag costs a dictionary, and nothing else needs it.
+    private static bool AttachForLogsAfterPipeline(Activity? activity, AbortScope scope)
+    {
+        RequestTimelineLocator.Attach(activity, scope.Timeline);
+        return false;
     }
 
     private Task RefuseWhileDraining(HttpContext context)

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace AbortLab.Sensors;
 
 /// <summary>
-/// Finds the timeline of the request the calling code runs for: through the scope while the pipeline runs, and
-/// through the request's <see cref="Activity"/> once it returned (Kestrel logs an unhandled exception there, and so
-/// does an exception-logging middleware placed in front of AbortLab).
+/// Finds the timeline of the request the calling code runs for: through the scope while the pipeline runs, and, for
+/// a request that failed or was aborted, through its <see cref="Activity"/> once it returned (Kestrel logs an
+/// unhandled exception there, and so does an exception-logging middleware placed in front of AbortLab).
 /// </summary>
 internal static class RequestTimelineLocator
 {
