@@ -47,6 +47,7 @@ internal sealed class KestrelServer : IAsyncDisposable
             {
                 o.HopName = "bench";
                 o.TimelineCapacity = 200_000;
+                o.Sensors.RecordLogs = variant != ServerVariant.AbortLabWithoutLogSensor;
                 configure?.Invoke(o);
             });
         }

@@ -4,12 +4,12 @@ namespace AbortLab.Bench;
 
 /// <summary>
 /// Scenario 4: requests/s and server-side allocated bytes per request on a tiny endpoint, bare against AbortLab with
-/// its diagnostics off (no API mapped, nobody watching) and on (<c>MapAbortLab</c> with a client following the event
+/// its diagnostics off (with and without its log sensor) (no API mapped, nobody watching) and on (<c>MapAbortLab</c> with a client following the event
 /// stream, as an open dashboard does).
 /// </summary>
 internal static class OverheadScenario
 {
-    public static async Task<(ScenarioReport Report, Dictionary<ServerVariant, double> Rps)> RunAsync(BenchSettings settings)
+    public static async Task<(ScenarioReport Report, Dictionary<ServerVariant, OverheadRun> Runs)> RunAsync(BenchSettings settings)
     {
         var wrk = ExternalPeer.Find("wrk");
         var client = wrk is null ? "the built-in closed-loop generator (child process, 32 connections)" : "wrk (1 thread, 32 connections)";
@@ -37,11 +37,11 @@ internal static class OverheadScenario
             }
         }
 
-        var rps = new Dictionary<ServerVariant, double>();
+        var rps = new Dictionary<ServerVariant, OverheadRun>();
         foreach (var (variant, list) in runs)
         {
             var median = list.OrderBy(r => r.Rps).ElementAt(list.Count / 2);
-            rps[variant] = median.Rps;
+            rps[variant] = new OverheadRun(median.Rps, median.Bytes);
             report.Add(Label(variant))
                 .Set("req/s", Math.Round(median.Rps))
                 .Set("slowest run req/s", Math.Round(list.Min(r => r.Rps)))
@@ -57,9 +57,13 @@ internal static class OverheadScenario
     {
         ServerVariant.Bare => "Kestrel (bare)",
         ServerVariant.AbortLab => "Kestrel + AbortLab, diagnostics off",
+        ServerVariant.AbortLabWithoutLogSensor => "Kestrel + AbortLab, diagnostics off, log sensor off",
         _ => "Kestrel + AbortLab, diagnostics on (stream followed)",
     };
 
     private static Task<LoadGenerator.Result> RunLoadAsync(string? wrk, Uri url, TimeSpan duration) =>
         wrk is null ? LoadGenerator.RunAsync(url, duration, 32) : WrkClient.RunAsync(wrk, url, duration, 32);
 }
+
+/// <summary>The median run of one variant in scenario 4: requests/s and server-side bytes allocated per request.</summary>
+internal readonly record struct OverheadRun(double Rps, double BytesPerRequest);

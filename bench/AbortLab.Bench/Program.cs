@@ -25,7 +25,7 @@ var peers = string.Join(", ", new[] { "node", "nginx", "wrk" }.Select(p => Exter
     + $", YARP {VersionOf(typeof(Yarp.ReverseProxy.Forwarder.IHttpForwarder))}, Kestrel {VersionOf(typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions))}";
 var report = new BenchReport { Machine = MachineInfo.Read(peers), Quick = settings!.Quick };
 var latencies = new Dictionary<string, LatencyStats>(StringComparer.Ordinal);
-Dictionary<AbortLab.Bench.ServerVariant, double>? rps = null;
+Dictionary<AbortLab.Bench.ServerVariant, OverheadRun>? rps = null;
 StormScenario.Outcome? storm = null;
 List<SubscriberSoakScenario.Outcome>? soak = null;
 LiveRequestsScenario.Outcome? live = null;

@@ -13,7 +13,7 @@ internal static class ScopeCostScenario
 {
     public static (ScenarioReport Report, ScopeCost? Cost) Run(BenchSettings settings)
     {
-        var job = (settings.Quick ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3) : Job.Default)
+        var job = (settings.Quick ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3) : Job.Default.WithMinIterationCount(15).WithMaxIterationCount(30))
             .WithToolchain(InProcessEmitToolchain.Instance);
         var config = ManualConfig.CreateEmpty()
             .AddJob(job)
@@ -25,7 +25,7 @@ internal static class ScopeCostScenario
         config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);
 #endif
         var summary = BenchmarkRunner.Run<ScopeCostBenchmarks>(config);
-        var report = new ScenarioReport("scope-cost", "4b. Per-request cost (BenchmarkDotNet)", $"The middleware with no sockets, each pipeline without and with AbortLab: over a fresh `DefaultHttpContext` (whose feature collection has to grow for the features a middleware adds); over a server-like context (lifetime feature present, collection with room, as a server hands requests over); and an app-like pipeline (Request Timeouts with a default policy, an HttpClient call to an in-memory handler; with AbortLab, its propagation handler and one tracked work). BenchmarkDotNet {(settings.Quick ? "short run (1 warm-up, 3 iterations)" : "default job")}, in process.");
+        var report = new ScenarioReport("scope-cost", "4b. Per-request cost (BenchmarkDotNet)", $"The middleware with no sockets, each pipeline without and with AbortLab: over a fresh `DefaultHttpContext` (whose feature collection has to grow for the features a middleware adds); over a server-like context (lifetime feature present, collection with room, as a server hands requests over); and an app-like pipeline (Request Timeouts with a default policy, an HttpClient call to an in-memory handler; with AbortLab, its propagation handler and one tracked work). BenchmarkDotNet {(settings.Quick ? "short run (1 warm-up, 3 iterations)" : "default job, 15 to 30 iterations")}, in process.");
         foreach (var benchmark in summary.BenchmarksCases)
         {
             var result = summary[benchmark];
