@@ -29,4 +29,21 @@ if [ -d browser-tests ] && ! has_browser; then
   fi
 fi
 
+# PostgreSQL for the database tests: they start a server of their own (initdb + pg_ctl on a free loopback port).
+has_postgres() {
+  command -v initdb >/dev/null 2>&1 && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+if ! has_postgres; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing PostgreSQL for the database tests (apt-get install postgresql)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    say "the database tests need PostgreSQL's server programs: run 'sudo apt-get install -y postgresql' (Debian/Ubuntu)."
+    exit 1
+  fi
+fi
+
 exec dotnet test AbortLab.sln --logger trx "$@"

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using AbortLab.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace AbortLab.FunctionalTests.EntityFrameworkCore;
+
+/// <summary>
+/// EF Core on a real PostgreSQL server (the test's own, see <see cref="PostgresFixture"/>) behind real Kestrel. The
+/// proof that a query stopped is the server's own view of what runs: <c>pg_stat_activity</c>.
+/// </summary>
+public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITestOutputHelper output) : IClassFixture<PostgresFixture>
+{
+    [Theory]
+    [InlineData("async")]
+    [InlineData("sync")]
+    public async Task SlowQueryGivenNoToken_IsGoneFromTheServerWhenTheClientLeaves(string mode)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var marker = $"pg_sleep(60.{Random.Shared.Next(1000, 9999)})";
+        await using var host = await StartAsync(database, app => app.MapGet("/sleep", async (ShopContext db) =>
+        {
+            var sql = $"SELECT {marker}";
+            return mode == "sync" ? db.Database.ExecuteSqlRaw(sql) : await db.Database.ExecuteSqlRawAsync(sql);
+        }));
+
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("GET /sleep HTTP/1.1\r\nHost: test\r\n\r\n");
+        await WaitForActiveAsync(database, marker, expected: 1);
+        var left = Stopwatch.GetTimestamp();
+        client.CloseWithFin();
+
+        await WaitForActiveAsync(database, marker, expected: 0);
+        output.WriteLine($"gone from pg_stat_activity {Stopwatch.GetElapsedTime(left).TotalMilliseconds:0.0} ms after the client left");
+        var timeline = await host.WaitForTimelineAsync(t => t.Path == "/sleep" && t.CompletedAt is not null && t.Work.All(w => w.Outcome != WorkOutcome.Running));
+        Assert.Equal(AbortReason.ClientDisconnected, timeline.AbortReason);
+        Assert.Equal(WorkOutcome.Canceled, Assert.Single(timeline.Work).Outcome);
+        await host.WaitForLogAsync(r => r.Id.Name == "Microsoft.EntityFrameworkCore.Database.Command.CommandCanceled");
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
+
+        // The pooled context and its connection serve the next request.
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        Assert.Equal(3, int.Parse(await http.GetStringAsync("/sum"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task AbortedRequest_InsideATransaction_WritesNothing()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var marker = $"pg_sleep(60.{Random.Shared.Next(1000, 9999)})";
+        await using var host = await StartAsync(database, app => app.MapPost("/order", async (ShopContext db) =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            db.Items.Add(new Item { Name = "half-written" });
+            await db.SaveChangesAsync();
+            var sleep = $"SELECT {marker}";
+            await db.Database.ExecuteSqlRawAsync(sleep);
+            await transaction.CommitAsync();
+            return "ordered";
+        }));
+
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("POST /order HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n");
+        try
+        {
+            await WaitForActiveAsync(database, marker, expected: 1);
+        }
+        catch
+        {
+            DumpLogs(host, output);
+            throw;
+        }
+
+        client.CloseWithRst();
+
+        await WaitForActiveAsync(database, marker, expected: 0);
+        var timeline = await host.WaitForTimelineAsync(t => t.Path == "/order" && t.CompletedAt is not null && t.Work.All(w => w.Outcome != WorkOutcome.Running));
+        Assert.Equal(AbortReason.ClientDisconnected, timeline.AbortReason);
+        Assert.Contains(timeline.Work, w => w.Name.StartsWith("db SaveChanges INSERT", StringComparison.Ordinal) && w.Outcome == WorkOutcome.Completed);
+        Assert.Equal(WorkOutcome.Canceled, timeline.Work[^1].Outcome);
+
+        using var scope = host.Services.CreateScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ShopContext>().Items.CountAsync());
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task StreamingQuery_StopsBetweenRowsWhenTheClientLeaves()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var marker = $"pg_sleep(0.05{Random.Shared.Next(1000, 9999)})";
+        var firstRow = new Signal();
+        var rows = 0;
+        await using var host = await StartAsync(database, app => app.MapGet("/stream", async (ShopContext db) =>
+        {
+            // Rows larger than PostgreSQL's send buffer, one every 50 ms: each reaches the reader as it is made.
+            var sql = $"SELECT repeat('x', 10000) || g AS \"Value\" FROM generate_series(1, 100000) g, LATERAL (SELECT {marker}) s";
+            var query = db.Database.SqlQueryRaw<string>(sql);
+            await foreach (var row in query.AsAsyncEnumerable())
+            {
+                Interlocked.Increment(ref rows);
+                firstRow.Set();
+            }
+
+            return "all rows";
+        }));
+
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("GET /stream HTTP/1.1\r\nHost: test\r\n\r\n");
+        await firstRow.WaitAsync();
+        client.CloseWithFin();
+
+        await WaitForActiveAsync(database, marker, expected: 0);
+        var timeline = await host.WaitForTimelineAsync(t => t.Path == "/stream" && t.CompletedAt is not null && t.Work.All(w => w.Outcome != WorkOutcome.Running));
+        Assert.Equal(AbortReason.ClientDisconnected, timeline.AbortReason);
+        Assert.Equal(WorkOutcome.Canceled, Assert.Single(timeline.Work).Outcome);
+        Assert.InRange(Volatile.Read(ref rows), 1, 99_999);
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
+    }
+
+    private async Task<KestrelTestHost> StartAsync(string connectionString, Action<WebApplication> map)
+    {
+        var host = await KestrelTestHost.StartAsync(
+            app =>
+            {
+                app.UseAbortLab();
+                app.MapGet("/sum", async (ShopContext db) => (await db.Database.SqlQueryRaw<int>("SELECT 1 + 2 AS \"Value\"").ToListAsync()).Single());
+                map(app);
+            },
+            configureServices: services => services.AddDbContextPool<ShopContext>(o => o.UseNpgsql(connectionString).UseAbortLab()));
+        using var scope = host.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<ShopContext>().Database.EnsureCreatedAsync();
+        return host;
+    }
+
+    private static void DumpLogs(KestrelTestHost host, ITestOutputHelper output)
+    {
+        foreach (var record in host.Logs.GetSnapshot())
+        {
+            output.WriteLine($"{record.Level} {record.Category}: {record.Message} {record.Exception}");
+        }
+    }
+
+    // PostgreSQL's own view, polled: there is no event to wait on in another process.
+    private async Task WaitForActiveAsync(string database, string marker, int expected)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(KestrelTestHost.WaitTimeout.TotalSeconds * Stopwatch.Frequency);
+        int count;
+        while ((count = await postgres.CountActiveAsync(database, marker)) != expected)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                output.WriteLine(postgres.Server.ReadLog());
+                Assert.Fail($"pg_stat_activity shows {count} active statements with {marker}, not {expected}.");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+}
