@@ -31,6 +31,7 @@ List<SubscriberSoakScenario.Outcome>? soak = null;
 LiveRequestsScenario.Outcome? live = null;
 ScopeCost? cost = null;
 MemoryScenario.Outcome? memory = null;
+DatabaseScenario.Outcome? database = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -99,15 +100,26 @@ await RunAsync("memory", async () =>
     return scenario;
 });
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live, memory));
+await RunAsync("database", async () =>
+{
+    var (scenario, outcome) = await DatabaseScenario.RunAsync(settings);
+    database = outcome;
+    return scenario;
+});
+
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live, memory, database));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();
 var json = report.ToJson();
 await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, $"report-{stamp}.md"), markdown);
 await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, $"report-{stamp}.json"), json);
-await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, settings.Quick ? "latest-quick.md" : "latest.md"), markdown);
-await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, settings.Quick ? "latest-quick.json" : "latest.json"), json);
+// A run of some scenarios only (--only) keeps its own report and leaves the latest full one in place.
+if (settings.Only.Count == 0)
+{
+    await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, settings.Quick ? "latest-quick.md" : "latest.md"), markdown);
+    await File.WriteAllTextAsync(Path.Combine(settings.OutputDirectory, settings.Quick ? "latest-quick.json" : "latest.json"), json);
+}
 Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"Report: {Path.Combine(settings.OutputDirectory, $"report-{stamp}.md")} (and .json)");

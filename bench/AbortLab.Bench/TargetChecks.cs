@@ -6,7 +6,7 @@ namespace AbortLab.Bench;
 /// <summary>The targets, checked against this run's numbers.</summary>
 internal static class TargetChecks
 {
-    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, OverheadRun>? rps, ScopeCost? cost, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak, LiveRequestsScenario.Outcome? live, MemoryScenario.Outcome? memory)
+    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, OverheadRun>? rps, ScopeCost? cost, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak, LiveRequestsScenario.Outcome? live, MemoryScenario.Outcome? memory, DatabaseScenario.Outcome? database)
     {
         var detection = Compare(latencies, "detection p99: Kestrel + AbortLab ≤ bare Kestrel + 0.1 ms", "Kestrel + AbortLab", "Kestrel (bare)", 0.1);
         yield return detection;
@@ -97,6 +97,19 @@ internal static class TargetChecks
                 "memory with full default rings ≤ 32 MiB (retained managed heap over bare)",
                 string.Create(CultureInfo.InvariantCulture, $"{memory.RetainedBytes / 1048576.0:0.0} MiB with {memory.Timelines} timelines and {memory.Events} events; {memory.BytesPerTimeline:0} B per stored timeline, {memory.BytesPerEventSlot} B per event slot"),
                 memory.RetainedBytes <= 32L * 1024 * 1024 && memory.Timelines > 0);
+
+        const string databaseTarget = "database query given no token stopped ≤ 200 ms (p99) after the client left, 0 missed, none left running on PostgreSQL";
+        if (database is null || database.Stops.Count == 0)
+        {
+            yield return new TargetCheck(databaseTarget, "not run", null);
+        }
+        else
+        {
+            var met = database.Stops.Values.All(s => s.Missed == 0 && s.P99 <= 200) && database.PostgresStillRunning is null or 0;
+            var measured = string.Join("; ", database.Stops.Select(s => $"{s.Key} p99 {LatencyStats.Format(s.Value.P99)} ms, {s.Value.Missed} missed"))
+                + (database.PostgresStillRunning is { } running ? $"; {running} left running on PostgreSQL" : "; PostgreSQL not measured");
+            yield return new TargetCheck(databaseTarget, measured, database.PostgresStillRunning is null ? null : met);
+        }
 
         const string soakTarget = "slow subscribers: memory ≤ baseline + 64 MiB, p99 ≤ 2 × baseline, 0 timeouts, memory back within 10 %";
         if (soak is null)
