@@ -20,6 +20,7 @@ internal static class AbortMatrix
         ["downstream"] = "/lab/downstream?ms=60000",
         ["process"] = "/lab/process?ms=60000",
         ["db"] = "/lab/db?ms=60000",
+        ["db-ef"] = "/lab/db-ef?ms=60000",
         // Negative control: the keepalive request must finish after the navigation, within the deadline. Its response
         // comes whole at the end: once headers have arrived and the page is gone, Chromium drops a keepalive
         // response (measured: "slow", which flushes its headers first, is cancelled 30 ms after the navigation).
@@ -33,10 +34,10 @@ internal static class AbortMatrix
     /// </summary>
     public static readonly IReadOnlyList<(AbortKind Kind, string[] Scenarios)> Kinds =
     [
-        (AbortKind.XhrBeforeHeaders, ["cpu", "db", "process", "downstream"]),
+        (AbortKind.XhrBeforeHeaders, ["cpu", "db", "db-ef", "process", "downstream"]),
         (AbortKind.XhrAfterHeaders, ["stream", "sse"]),
         (AbortKind.XhrMidBody, ["stream", "sse"]),
-        (AbortKind.FetchBeforeResponse, ["cpu", "db", "process", "downstream"]),
+        (AbortKind.FetchBeforeResponse, ["cpu", "db", "db-ef", "process", "downstream"]),
         (AbortKind.FetchMidBody, ["stream", "sse"]),
         (AbortKind.ReaderCancel, ["stream", "sse"]),
         (AbortKind.AbortSignalTimeout, ["cpu", "downstream"]),

@@ -20,6 +20,14 @@ internal sealed class AbortScopeCommandInterceptor : DbCommandInterceptor
     {
     }
 
+    // Before EF Core announces the command (its diagnostic "CommandExecuting", which AbortLab's sensors and tracing
+    // see): a command of a request already aborted does not start at all.
+    public override DbCommand CommandInitialized(CommandEndEventData eventData, DbCommand result)
+    {
+        AbortScope.Current?.Token.ThrowIfCancellationRequested();
+        return result;
+    }
+
     public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {
         if (result.HasResult || RunningCommand.Start(command, eventData, default, synchronous: true) is not { } running)

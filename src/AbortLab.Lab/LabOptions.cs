@@ -29,6 +29,9 @@ internal sealed class LabOptions
     /// <summary>Where the lab keeps its SQLite database; the system's temporary folder when empty.</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>A PostgreSQL server for the EF Core scenario (<c>/lab/db-ef</c>); SQLite when not set.</summary>
+    public PostgresOptions Postgres { get; set; } = new();
+
     public IEnumerable<string> Validate()
     {
         if (!IPAddress.TryParse(Address, out _))
@@ -47,6 +50,29 @@ internal sealed class LabOptions
         if (CertificatePath is not null && !File.Exists(CertificatePath))
         {
             yield return $"Lab:CertificatePath '{CertificatePath}' does not exist.";
+        }
+
+        if (Postgres.ConnectionString is { } connectionString && !Postgres.IsValid(connectionString))
+        {
+            yield return "Lab:Postgres:ConnectionString is not a PostgreSQL connection string (Host=...;Username=...;Database=...).";
+        }
+    }
+}
+
+internal sealed class PostgresOptions
+{
+    /// <summary>An Npgsql connection string, such as <c>Host=127.0.0.1;Username=postgres;Database=postgres</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    public bool IsValid(string connectionString)
+    {
+        try
+        {
+            return new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Host is { Length: > 0 };
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 }

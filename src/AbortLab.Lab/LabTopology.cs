@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -179,6 +180,19 @@ internal sealed class LabTopology : IAsyncDisposable
                     client.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
                     client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
                 }).AddAbortPropagation();
+                services.AddDbContextPool<LabShopContext>(o =>
+                {
+                    if (options.Postgres.ConnectionString is { } postgres)
+                    {
+                        o.UseNpgsql(postgres);
+                    }
+                    else
+                    {
+                        o.UseSqlite($"Data Source={databasePath}");
+                    }
+
+                    o.UseAbortLab();
+                });
                 services.AddSingleton<IIdempotencyStore>(new SqliteIdempotencyStore(() => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}")));
                 services.AddIdempotency(o =>
                 {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 
 namespace AbortLab.Lab;
 
@@ -194,6 +195,31 @@ internal static class ScenarioEndpoints
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default).Unwrap();
             return Results.Json(new { rows = count });
+        });
+
+        endpoints.MapGet("/lab/db-ef", async (HttpContext context, LabShopContext db) =>
+        {
+            if (!ScenarioParameters.TryRead(context, "ms", DefaultMilliseconds, 0, ScenarioParameters.MaxMilliseconds, out var ms, out var problem))
+            {
+                return problem!;
+            }
+
+            // As a new user writes it: EF Core, no token. AbortLab.EntityFrameworkCore stops it with the request.
+            if (db.IsPostgres)
+            {
+                var seconds = ms / 1000.0;
+                var slept = await db.Database.SqlQuery<string>($"SELECT pg_sleep({seconds})::text AS \"Value\"").ToListAsync();
+                return Results.Json(new { slept = slept.Count });
+            }
+
+            // Microsoft.Data.Sqlite runs "async" calls synchronously: the query gets a thread of its own (see /lab/db).
+            var rows = Math.Max(1L, ms * 10_000L);
+            var count = await Task.Factory.StartNew(
+                () => db.Database.SqlQuery<long>($"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT count(*) AS \"Value\" FROM c").ToListAsync(),
+                context.GetAbortScope().Token,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap();
+            return Results.Json(new { rows = count.Single() });
         });
 
         endpoints.MapGet("/lab/ignore", async (HttpContext context, TimeProvider timeProvider) =>

@@ -12,6 +12,7 @@
     { name: 'downstream', path: '/lab/downstream?ms=30000', kinds: ['xhr', 'fetch', 'navigate'] },
     { name: 'process', path: '/lab/process?ms=30000', kinds: ['xhr', 'fetch', 'navigate'] },
     { name: 'db', path: '/lab/db?ms=30000', kinds: ['xhr', 'fetch', 'navigate'] },
+    { name: 'db-ef', path: '/lab/db-ef?ms=30000', kinds: ['xhr', 'fetch', 'navigate'] },
     { name: 'ignore', path: '/lab/ignore?ms=3000', kinds: ['xhr', 'fetch', 'navigate'] },
   ];
   const COLUMNS = ['xhr', 'fetch', 'navigate', 'eventsource', 'websocket'];
