@@ -70,7 +70,7 @@ internal sealed class PostgresServer : IAsyncDisposable
             await server.RunServerToolAsync("initdb", ["-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
             await server.RunServerToolAsync("pg_ctl", [
                 "start", "-D", server.DataDirectory, "-w", "-t", "60", "-l", Path.Combine(directory, "server.log"),
-                "-o", $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40",
+                "-o", $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             ]);
             return server;
         }

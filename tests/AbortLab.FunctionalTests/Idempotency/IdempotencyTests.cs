@@ -11,7 +11,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AbortLab.FunctionalTests.Idempotency;
 
-public sealed class IdempotencyTests : IDisposable
+/// <summary>The middleware over each store: in memory, a SQLite file, and a real PostgreSQL server (the class's own).</summary>
+public sealed class IdempotencyTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
 {
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"abortlab-idempotency-{Guid.NewGuid():N}.db");
     private readonly Signal _beforeCommit = new();
@@ -24,11 +25,13 @@ public sealed class IdempotencyTests : IDisposable
     {
         Memory,
         Sqlite,
+        Postgres,
     }
 
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task RetryAfterCompletion_ReplaysTheStoredResponse_AndTheSideEffectRanOnce(Store store)
     {
         await using var host = await StartAsync(store);
@@ -47,6 +50,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task ConcurrentDuplicate_Gets409_WhileTheFirstRuns(Store store)
     {
         await using var host = await StartAsync(store);
@@ -67,6 +71,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task SameKeyWithAnotherBody_Gets422(Store store)
     {
         await using var host = await StartAsync(store);
@@ -82,6 +87,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task AbortedBeforeCommit_TheRetryRunsAgain(Store store)
     {
         await using var host = await StartAsync(store);
@@ -106,6 +112,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task AbortedAfterCommit_TheRetryReplays(Store store)
     {
         await using var host = await StartAsync(store);
@@ -132,6 +139,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task ExpiredKey_RunsAgain(Store store)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -149,6 +157,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task AKeyWhoseOwnerDied_BeforeItsCommit_IsClaimableOnceItsLeaseEnds(Store store)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -173,6 +182,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task AKeyWhoseOwnerDied_AfterItsCommit_IsNeverRunAgain_AndSaysItsResponseWasLost(Store store)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -197,6 +207,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task ALiveOwner_RenewsItsLease_SoAStalledButLivingRequestIsNotTakenOver(Store store)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -225,6 +236,7 @@ public sealed class IdempotencyTests : IDisposable
     [Theory]
     [InlineData(Store.Memory)]
     [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
     public async Task ExpiredKeys_ArePurged(Store store)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -292,6 +304,8 @@ public sealed class IdempotencyTests : IDisposable
 
     public void Dispose()
     {
+        // Each test has a database of its own on the class's server: its idle connections go with it.
+        Npgsql.NpgsqlConnection.ClearAllPools();
         SqliteConnection.ClearAllPools();
         File.Delete(_databasePath);
     }
@@ -326,7 +340,13 @@ public sealed class IdempotencyTests : IDisposable
         return $"POST /order HTTP/1.1\r\nHost: test\r\nIdempotency-Key: \"{key}\"\r\nAbortLab-Tag: {key}\r\nX-Test-Hold: {hold}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n{body}";
     }
 
-    private Task<KestrelTestHost> StartAsync(Store store, TimeProvider? time = null) => KestrelTestHost.StartAsync(
+    private async Task<KestrelTestHost> StartAsync(Store store, TimeProvider? time = null)
+    {
+        var postgresDatabase = store == Store.Postgres ? await postgres.CreateDatabaseAsync() : null;
+        return await StartAsync(store, time, postgresDatabase);
+    }
+
+    private Task<KestrelTestHost> StartAsync(Store store, TimeProvider? time, string? postgresDatabase) => KestrelTestHost.StartAsync(
         app =>
         {
             app.UseAbortLab();
@@ -364,9 +384,12 @@ public sealed class IdempotencyTests : IDisposable
                 services.AddSingleton(time);
             }
 
-            services.AddSingleton<IIdempotencyStore>(provider => new RenewalSignalingStore(store == Store.Sqlite
-                ? new SqliteIdempotencyStore(() => new SqliteConnection($"Data Source={_databasePath}"), provider.GetRequiredService<TimeProvider>())
-                : new InMemoryIdempotencyStore(provider.GetRequiredService<TimeProvider>())));
+            services.AddSingleton<IIdempotencyStore>(provider => new RenewalSignalingStore(store switch
+            {
+                Store.Sqlite => new SqliteIdempotencyStore(() => new SqliteConnection($"Data Source={_databasePath}"), provider.GetRequiredService<TimeProvider>()),
+                Store.Postgres => new PostgresIdempotencyStore(() => new Npgsql.NpgsqlConnection(postgresDatabase), provider.GetRequiredService<TimeProvider>()),
+                _ => new InMemoryIdempotencyStore(provider.GetRequiredService<TimeProvider>()),
+            }));
 
             services.AddIdempotency(options =>
             {

@@ -1,7 +1,7 @@
 using AbortLab.Testing;
 using Npgsql;
 
-namespace AbortLab.FunctionalTests.EntityFrameworkCore;
+namespace AbortLab.FunctionalTests;
 
 /// <summary>One real PostgreSQL server for the class's tests, started with initdb and pg_ctl, stopped after.</summary>
 public sealed class PostgresFixture : IAsyncLifetime
