@@ -28,116 +28,23 @@ internal sealed class AbortScopeCommandInterceptor : DbCommandInterceptor
         return result;
     }
 
-    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, default, synchronous: true) is not { } running)
-        {
-            return result;
-        }
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        Run(command, eventData, result, static (command, eventData, running) => Hand(command, eventData, command.ExecuteReader(), running));
 
-        try
-        {
-            return InterceptionResult<DbDataReader>.SuppressWithResult(Hand(command, eventData, command.ExecuteReader(), running));
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+        RunAsync(command, eventData, result, cancellationToken, static async (command, eventData, running) => Hand(command, eventData, await command.ExecuteReaderAsync(running.Token), running));
 
-    public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, cancellationToken, synchronous: false) is not { } running)
-        {
-            return result;
-        }
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        Run(command, eventData, result, static (command, _, running) => Ended(running, command.ExecuteNonQuery()));
 
-        try
-        {
-            var reader = await command.ExecuteReaderAsync(running.Token);
-            return InterceptionResult<DbDataReader>.SuppressWithResult(Hand(command, eventData, reader, running));
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+        RunAsync(command, eventData, result, cancellationToken, static async (command, _, running) => Ended(running, await command.ExecuteNonQueryAsync(running.Token)));
 
-    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, default, synchronous: true) is not { } running)
-        {
-            return result;
-        }
+    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
+        Run(command, eventData, result, static (command, _, running) => Ended(running, command.ExecuteScalar()!));
 
-        try
-        {
-            var rows = command.ExecuteNonQuery();
-            running.End();
-            return InterceptionResult<int>.SuppressWithResult(rows);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
-
-    public override async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, cancellationToken, synchronous: false) is not { } running)
-        {
-            return result;
-        }
-
-        try
-        {
-            var rows = await command.ExecuteNonQueryAsync(running.Token);
-            running.End();
-            return InterceptionResult<int>.SuppressWithResult(rows);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
-
-    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, default, synchronous: true) is not { } running)
-        {
-            return result;
-        }
-
-        try
-        {
-            var value = command.ExecuteScalar();
-            running.End();
-            return InterceptionResult<object>.SuppressWithResult(value!);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
-
-    public override async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
-    {
-        if (result.HasResult || RunningCommand.Start(command, eventData, cancellationToken, synchronous: false) is not { } running)
-        {
-            return result;
-        }
-
-        try
-        {
-            var value = await command.ExecuteScalarAsync(running.Token);
-            running.End();
-            return InterceptionResult<object>.SuppressWithResult(value!);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(running, exception);
-        }
-    }
+    public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
+        RunAsync(command, eventData, result, cancellationToken, static async (command, _, running) => Ended(running, (await command.ExecuteScalarAsync(running.Token))!));
 
     public override InterceptionResult DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
     {
@@ -161,6 +68,48 @@ internal sealed class AbortScopeCommandInterceptor : DbCommandInterceptor
 
         UnwrappedReaders.AddOrUpdate(command, running);
         return reader;
+    }
+
+    // Outside a scope, or when another interceptor already supplied the result, EF Core runs the command itself.
+    private static InterceptionResult<T> Run<T>(DbCommand command, CommandEventData eventData, InterceptionResult<T> result, Func<DbCommand, CommandEventData, RunningCommand, T> execute)
+    {
+        if (result.HasResult || RunningCommand.Start(command, eventData, default, synchronous: true) is not { } running)
+        {
+            return result;
+        }
+
+        try
+        {
+            return InterceptionResult<T>.SuppressWithResult(execute(command, eventData, running));
+        }
+        catch (Exception exception)
+        {
+            throw Fail(running, exception);
+        }
+    }
+
+    private static async ValueTask<InterceptionResult<T>> RunAsync<T>(DbCommand command, CommandEventData eventData, InterceptionResult<T> result, CancellationToken cancellationToken, Func<DbCommand, CommandEventData, RunningCommand, Task<T>> execute)
+    {
+        if (result.HasResult || RunningCommand.Start(command, eventData, cancellationToken, synchronous: false) is not { } running)
+        {
+            return result;
+        }
+
+        try
+        {
+            return InterceptionResult<T>.SuppressWithResult(await execute(command, eventData, running));
+        }
+        catch (Exception exception)
+        {
+            throw Fail(running, exception);
+        }
+    }
+
+    // A command without a reader is done when it returns.
+    private static T Ended<T>(RunningCommand running, T value)
+    {
+        running.End();
+        return value;
     }
 
     private static Exception Fail(RunningCommand running, Exception exception)

@@ -48,22 +48,8 @@ internal sealed class AbortScopeDataReader : DbDataReader
         }
     }
 
-    public override async Task<bool> ReadAsync(CancellationToken cancellationToken)
-    {
-        var token = _running.TokenFor(cancellationToken, out var linked);
-        try
-        {
-            return await _inner.ReadAsync(token);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(exception);
-        }
-        finally
-        {
-            linked?.Dispose();
-        }
-    }
+    public override Task<bool> ReadAsync(CancellationToken cancellationToken) =>
+        MoveAsync(static (reader, token) => reader.ReadAsync(token), cancellationToken);
 
     public override bool NextResult()
     {
@@ -77,22 +63,8 @@ internal sealed class AbortScopeDataReader : DbDataReader
         }
     }
 
-    public override async Task<bool> NextResultAsync(CancellationToken cancellationToken)
-    {
-        var token = _running.TokenFor(cancellationToken, out var linked);
-        try
-        {
-            return await _inner.NextResultAsync(token);
-        }
-        catch (Exception exception)
-        {
-            throw Fail(exception);
-        }
-        finally
-        {
-            linked?.Dispose();
-        }
-    }
+    public override Task<bool> NextResultAsync(CancellationToken cancellationToken) =>
+        MoveAsync(static (reader, token) => reader.NextResultAsync(token), cancellationToken);
 
     public override bool GetBoolean(int ordinal) => _inner.GetBoolean(ordinal);
 
@@ -199,6 +171,24 @@ internal sealed class AbortScopeDataReader : DbDataReader
         if (disposing)
         {
             _inner.Dispose();
+        }
+    }
+
+    // A read or a move to the next result, with the run's token, its abort reported as a cancellation.
+    private async Task<bool> MoveAsync(Func<DbDataReader, CancellationToken, Task<bool>> move, CancellationToken cancellationToken)
+    {
+        var token = _running.TokenFor(cancellationToken, out var linked);
+        try
+        {
+            return await move(_inner, token);
+        }
+        catch (Exception exception)
+        {
+            throw Fail(exception);
+        }
+        finally
+        {
+            linked?.Dispose();
         }
     }
 
