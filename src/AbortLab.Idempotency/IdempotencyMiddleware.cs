@@ -130,7 +130,9 @@ internal sealed class IdempotencyMiddleware
 
         // The store is written even if the client left: a token of its own, with a deadline.
         using var storeDeadline = new CancellationTokenSource(StoreWriteTimeout, _timeProvider);
-        var completed = failure is null && !context.RequestAborted.IsCancellationRequested;
+        // A server error before the commit mark is a failure the client may retry, not an answer to replay: a 503
+        // from a database that was briefly unreachable must not become the key's answer for a day.
+        var completed = failure is null && !context.RequestAborted.IsCancellationRequested && context.Response.StatusCode < 500;
         if (completed || feature.IsCommitted)
         {
             var body = buffer.Length <= options.MaxBodyBytes ? buffer.ToArray() : [];

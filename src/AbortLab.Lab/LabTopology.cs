@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using AbortLab.Idempotency;
 using AbortLab.Timelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,11 +44,14 @@ internal sealed class LabTopology : IAsyncDisposable
 
     public Uri Backend { get; private set; } = null!;
 
+    /// <summary>The database of the orders, the idempotency keys and the database scenarios.</summary>
+    public LabDatabase Database { get; private init; } = null!;
+
     /// <summary>Starts the backend, then the app, then the edge: each needs the address of the one behind it.</summary>
     public static async Task<LabTopology> StartAsync(LabOptions options, IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
     {
-        LabDatabase.Prepare(LabDatabase.PathFor(options));
-        var topology = new LabTopology(AbortTimelineStore.Create());
+        var database = LabDatabase.Prepare(options);
+        var topology = new LabTopology(AbortTimelineStore.Create()) { Database = database };
         try
         {
             var address = IPAddress.Parse(options.Address);
@@ -63,7 +65,7 @@ internal sealed class LabTopology : IAsyncDisposable
             backend.MapAbortLab();
             topology.Backend = await topology.StartAsync(backend, "backend", options.Backend.Port);
 
-            topology._appFactory = port => topology.BuildApp(configuration, logging, address, port, upstreamProtocols, http2, options);
+            topology._appFactory = port => topology.BuildApp(configuration, logging, address, port, upstreamProtocols, http2, database);
             var app = topology._appFactory(options.App.Port);
             topology.App = await topology.StartAsync(app, "app", options.App.Port);
             topology._app = app;
@@ -163,9 +165,8 @@ internal sealed class LabTopology : IAsyncDisposable
         _hosts.Clear();
     }
 
-    private WebApplication BuildApp(IConfiguration configuration, Action<ILoggingBuilder>? logging, IPAddress address, int port, HttpProtocols upstreamProtocols, bool http2, LabOptions options)
+    private WebApplication BuildApp(IConfiguration configuration, Action<ILoggingBuilder>? logging, IPAddress address, int port, HttpProtocols upstreamProtocols, bool http2, LabDatabase database)
     {
-        var databasePath = LabDatabase.PathFor(options);
         var app = Build(
             "app",
             configuration,
@@ -182,18 +183,18 @@ internal sealed class LabTopology : IAsyncDisposable
                 }).AddAbortPropagation();
                 services.AddDbContextPool<LabShopContext>(o =>
                 {
-                    if (options.Postgres.ConnectionString is { } postgres)
+                    if (database.IsPostgres)
                     {
-                        o.UseNpgsql(postgres);
+                        o.UseNpgsql(database.ConnectionString);
                     }
                     else
                     {
-                        o.UseSqlite($"Data Source={databasePath}");
+                        o.UseSqlite(database.ConnectionString);
                     }
 
                     o.UseAbortLab();
                 });
-                services.AddSingleton<IIdempotencyStore>(new SqliteIdempotencyStore(() => new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databasePath}")));
+                services.AddSingleton(database.CreateIdempotencyStore());
                 services.AddIdempotency(o =>
                 {
                     o.WaitForInFlight = TimeSpan.FromSeconds(5);
@@ -204,8 +205,8 @@ internal sealed class LabTopology : IAsyncDisposable
         app.UseRouting();
         app.UseIdempotency();
         app.UseWebSockets();
-        ScenarioEndpoints.MapScenarios(app, databasePath);
-        OrderEndpoints.Map(app, databasePath);
+        ScenarioEndpoints.MapScenarios(app, database);
+        OrderEndpoints.Map(app, database);
         app.MapAbortLab();
         return app;
     }

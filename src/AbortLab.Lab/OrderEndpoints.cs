@@ -2,21 +2,22 @@ using AbortLab.Idempotency;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AbortLab.Lab;
 
 /// <summary>
-/// The idempotent order: its side effect (a row in the lab's SQLite file) and its idempotency keys live in the same
-/// file, so several lab processes sharing a data folder run each keyed order exactly once, and a crash between the
-/// order and its response never runs it again. The table is made by <see cref="LabDatabase"/> at start-up.
+/// The idempotent order: its side effect (a row in the lab's database) and its idempotency keys live in the same
+/// database, so several lab processes sharing a data folder, or one PostgreSQL server, run each keyed order exactly
+/// once, and a crash between the order and its response never runs it again. The table is made by
+/// <see cref="LabDatabase"/> at start-up.
 /// </summary>
 internal static class OrderEndpoints
 {
-    public static void Map(IEndpointRouteBuilder endpoints, string databasePath)
+    public static void Map(IEndpointRouteBuilder endpoints, LabDatabase database)
     {
-        var connectionString = $"Data Source={databasePath}";
-
         endpoints.MapPost("/lab/order", async (HttpContext context) =>
         {
             // A delay before the commit leaves time to abort the request and retry it with the same key.
@@ -28,43 +29,66 @@ internal static class OrderEndpoints
             var scope = context.GetAbortScope();
             await scope.RunAsync("before-commit", token => Task.Delay(delay, token));
             var idempotency = context.Features.Get<IIdempotencyFeature>();
-            var order = await scope.RunAsync("insert-order", async token =>
+            long order;
+            try
             {
-                await using var connection = new SqliteConnection(connectionString);
-                await connection.OpenAsync(token);
-                await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(token);
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = """
-                    INSERT INTO lab_orders (idempotency_key, process) VALUES ($key, $process);
-                    SELECT last_insert_rowid();
-                    """;
-                command.Parameters.AddWithValue("$key", (object?)idempotency?.Key ?? DBNull.Value);
-                command.Parameters.AddWithValue("$process", Environment.ProcessId);
-                var id = (long)(await command.ExecuteScalarAsync(token))!;
-                if (idempotency is not null)
-                {
-                    // The order and its key's commit mark are durable together: no crash can leave an order whose key
-                    // a retry would run again.
-                    await using var mark = SqliteIdempotencyStore.CreateMarkCommittedCommand(connection, idempotency.Key, idempotency.Owner);
-                    mark.Transaction = transaction;
-                    await mark.ExecuteNonQueryAsync(token);
-                }
+                order = await InsertOrderAsync(scope, database, idempotency);
+            }
+            catch (DbException exception) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // A 5xx before the commit mark is not stored, so a retry with the same key runs the order again.
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OrderEndpoints))
+                    .LogWarning(exception, "The order could not be written: the database refused it");
+                return Results.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Database unavailable",
+                    detail: "The order was not made. Retry with the same Idempotency-Key.");
+            }
 
-                await transaction.CommitAsync(token);
-                return id;
-            });
             idempotency?.MarkCommitted();
             return Results.Json(new { order, process = Environment.ProcessId }, statusCode: StatusCodes.Status201Created);
         }).WithIdempotency();
 
         endpoints.MapGet("/lab/order/count", async (HttpContext context) =>
         {
-            await using var connection = new SqliteConnection(connectionString);
+            await using var connection = database.CreateConnection();
             await connection.OpenAsync(context.RequestAborted);
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT count(*) FROM lab_orders";
-            return Results.Json(new { count = (long)(await command.ExecuteScalarAsync(context.RequestAborted))! });
+            return Results.Json(new { count = Convert.ToInt64(await command.ExecuteScalarAsync(context.RequestAborted), System.Globalization.CultureInfo.InvariantCulture) });
         });
+    }
+
+    private static Task<long> InsertOrderAsync(AbortScope scope, LabDatabase database, IIdempotencyFeature? idempotency) =>
+        scope.RunAsync("insert-order", async token =>
+        {
+            await using var connection = database.CreateConnection();
+            await connection.OpenAsync(token);
+            await using var transaction = await connection.BeginTransactionAsync(token);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO lab_orders (idempotency_key, process) VALUES (@key, @process) RETURNING id";
+            AddParameter(command, "@key", (object?)idempotency?.Key ?? DBNull.Value);
+            AddParameter(command, "@process", Environment.ProcessId);
+            var id = Convert.ToInt64(await command.ExecuteScalarAsync(token), System.Globalization.CultureInfo.InvariantCulture);
+            if (idempotency is not null)
+            {
+                // The order and its key's commit mark are durable together: no crash can leave an order whose key
+                // a retry would run again.
+                await using var mark = database.CreateMarkCommittedCommand(connection, idempotency.Key, idempotency.Owner);
+                mark.Transaction = transaction;
+                await mark.ExecuteNonQueryAsync(token);
+            }
+
+            await transaction.CommitAsync(token);
+            return id;
+        });
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 }

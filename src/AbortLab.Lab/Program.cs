@@ -49,6 +49,7 @@ await using (topology)
     Console.WriteLine($"  edge       {topology.EdgeHttp} and {topology.EdgeHttps} (HTTP/2, self-signed unless Lab:CertificatePath is set)");
     Console.WriteLine($"  app        {topology.App}");
     Console.WriteLine($"  backend    {topology.Backend}");
+    Console.WriteLine($"  database   {topology.Database.Description}");
     Console.WriteLine("Press Ctrl+C to stop.");
 
     var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -38,7 +38,7 @@ internal static class ScenarioEndpoints
         });
     }
 
-    public static void MapScenarios(IEndpointRouteBuilder endpoints, string databasePath)
+    public static void MapScenarios(IEndpointRouteBuilder endpoints, LabDatabase database)
     {
         MapSlow(endpoints);
 
@@ -180,13 +180,25 @@ internal static class ScenarioEndpoints
             }
 
             var scope = context.GetAbortScope();
-            await using var connection = new SqliteConnection($"Data Source={databasePath}");
+            await using var connection = database.CreateConnection();
             await connection.OpenAsync(scope.Token);
             await using var command = connection.CreateCommand();
+            if (database.IsPostgres)
+            {
+                command.CommandText = "SELECT pg_sleep(@seconds)";
+                var seconds = command.CreateParameter();
+                seconds.ParameterName = "@seconds";
+                seconds.Value = ms / 1000.0;
+                command.Parameters.Add(seconds);
+
+                // Npgsql sends PostgreSQL's cancel request itself when the token fires: no interrupt of our own.
+                await scope.ExecuteScalarAsync(command, static _ => { });
+                return Results.Json(new { slept = ms });
+            }
 
             // About ten million rows a second here: a query that runs for roughly 'ms'.
             command.CommandText = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $n) SELECT count(*) FROM c";
-            command.Parameters.AddWithValue("$n", Math.Max(1L, ms * 10_000L));
+            ((SqliteCommand)command).Parameters.AddWithValue("$n", Math.Max(1L, ms * 10_000L));
             // Microsoft.Data.Sqlite runs "async" calls synchronously: a long query would hold a thread-pool thread, and
             // Kestrel delivers client aborts through the pool. The query gets a thread of its own.
             var count = await Task.Factory.StartNew(

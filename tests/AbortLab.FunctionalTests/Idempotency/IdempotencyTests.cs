@@ -290,6 +290,42 @@ public sealed class IdempotencyTests(PostgresFixture postgres) : IClassFixture<P
         Assert.Equal(1, _sideEffects);
     }
 
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
+    public async Task ServerErrorBeforeTheCommit_IsNotStored_TheRetryRuns(Store store)
+    {
+        await using var host = await StartAsync(store);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+
+        using var failed = await PostAsync(http, "k9", "book", "unavailable");
+        using var retry = await PostAsync(http, "k9", "book");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.False(retry.Headers.Contains("Idempotency-Replayed"));
+        Assert.Equal(1, _sideEffects);
+    }
+
+    [Theory]
+    [InlineData(Store.Memory)]
+    [InlineData(Store.Sqlite)]
+    [InlineData(Store.Postgres)]
+    public async Task ServerErrorAfterTheCommit_IsStored_TheRetryReplaysIt(Store store)
+    {
+        await using var host = await StartAsync(store);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+
+        using var failed = await PostAsync(http, "k10", "book", "fail-after-commit");
+        using var retry = await PostAsync(http, "k10", "book");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues("Idempotency-Replayed").Single());
+        Assert.Equal(1, _sideEffects);
+    }
+
     [Fact]
     public async Task MalformedKey_Gets400()
     {
@@ -359,6 +395,11 @@ public sealed class IdempotencyTests(PostgresFixture postgres) : IClassFixture<P
                 var holdAfterCommit = hold == "after";
                 var scope = context.GetAbortScope();
                 var order = await context.Request.ReadFromJsonAsync<JsonElement>(scope.Token);
+                if (hold == "unavailable")
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
+                }
+
                 if (holdBeforeCommit)
                 {
                     _beforeCommit.Set();
@@ -367,6 +408,11 @@ public sealed class IdempotencyTests(PostgresFixture postgres) : IClassFixture<P
 
                 var number = Interlocked.Increment(ref _sideEffects);
                 context.Features.Get<IIdempotencyFeature>()!.MarkCommitted();
+                if (hold == "fail-after-commit")
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Receipt not printed");
+                }
+
                 if (holdAfterCommit)
                 {
                     // Committed: whatever happens to the client now, the response is produced and kept.

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AbortLab.Testing;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
@@ -14,7 +13,7 @@ namespace AbortLab.FunctionalTests.Lab;
 /// on the same file: every key is then run exactly once in all, none is stuck longer than one lease, and a key whose
 /// order committed before its response was stored says so instead of running again.
 /// </summary>
-public sealed partial class LabCrashTests(ITestOutputHelper output)
+public sealed class LabCrashTests(ITestOutputHelper output)
 {
     private const int Keys = 300;
     private const int KillAfterResponses = 100;
@@ -85,12 +84,12 @@ public sealed partial class LabCrashTests(ITestOutputHelper output)
                 }
             }
 
-            var rows = await OrderRowsPerKeyAsync(dataDirectory);
-            output.WriteLine($"first round: {Summary(firstRound.Values)}; retries: {Summary(retries.Values)}");
+            var rows = await LabOrders.RowsPerKeyAsync(new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "abortlab-lab.db")};Pooling=False"));
+            output.WriteLine($"first round: {LabOrders.Summary(firstRound.Values)}; retries: {LabOrders.Summary(retries.Values)}");
 
-            Assert.DoesNotContain(retries, r => r.Value == "in progress");
+            Assert.DoesNotContain(retries, r => r.Value == LabOrders.InProgress);
             Assert.All(Enumerable.Range(0, Keys).Select(Key), key => Assert.Equal(1, rows.GetValueOrDefault(key)));
-            Assert.All(retries, r => Assert.Contains(r.Value, new[] { "ran", "replayed", "committed, response lost" }));
+            Assert.All(retries, r => Assert.Contains(r.Value, new[] { LabOrders.Ran, LabOrders.Replayed, LabOrders.CommittedResponseLost }));
             Assert.Contains(firstRound.Values, o => o is "connection lost" or "not sent");
         }
         finally
@@ -102,62 +101,11 @@ public sealed partial class LabCrashTests(ITestOutputHelper output)
 
     private static string Key(int i) => $"crash-{i}";
 
-    private static string Summary(IEnumerable<string> outcomes) =>
-        string.Join(", ", outcomes.GroupBy(o => o).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+    private static Task<HttpResponseMessage> OrderAsync(HttpClient http, int i) => LabOrders.SendAsync(http, Key(i), i % 150);
 
-    private static async Task<string> RetryOutcomeAsync(HttpClient http, int i)
-    {
-        using var response = await OrderAsync(http, i);
-        if (response.StatusCode == HttpStatusCode.Created)
-        {
-            return response.Headers.Contains("Idempotency-Replayed") ? "replayed" : "ran";
-        }
+    private static Task<string> RetryOutcomeAsync(HttpClient http, int i) => LabOrders.OutcomeAsync(http, Key(i), i % 150);
 
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return problem.GetProperty("type").GetString() == "urn:abortlab:idempotency:committed-response-lost"
-            ? "committed, response lost"
-            : problem.GetProperty("title").GetString() == "Request in progress" ? "in progress" : $"{(int)response.StatusCode} {problem}";
-    }
+    private static Task<Uri> AddressAsync(ChildProcess lab) => LabProcess.AppAddressAsync(lab);
 
-    private static async Task<Dictionary<string, long>> OrderRowsPerKeyAsync(string dataDirectory)
-    {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "abortlab-lab.db")};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT idempotency_key, count(*) FROM lab_orders GROUP BY idempotency_key";
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new Dictionary<string, long>();
-        while (await reader.ReadAsync())
-        {
-            rows[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return rows;
-    }
-
-    // A retry is the same request: same target (the commit delay is part of it), same body, same key.
-    private static Task<HttpResponseMessage> OrderAsync(HttpClient http, int i)
-    {
-        var key = Key(i);
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/lab/order?commitDelayMs={i % 150}") { Content = new StringContent("{\"item\":\"crash\"}", System.Text.Encoding.UTF8, "application/json") };
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
-        return http.SendAsync(request);
-    }
-
-    private static async Task<Uri> AddressAsync(ChildProcess lab) => new((await lab.Matched.WaitAsync(TimeSpan.FromSeconds(60))).Groups[1].Value);
-
-    private ChildProcess StartLab(string dataDirectory) => ChildProcess.Start(
-        "dotnet",
-        [
-            Path.Combine(AppContext.BaseDirectory, "AbortLab.Lab.dll"),
-            "--Lab:Edge:HttpPort=0", "--Lab:Edge:HttpsPort=0", "--Lab:App:Port=0", "--Lab:Backend:Port=0",
-            $"--Lab:DataDirectory={dataDirectory}",
-            $"--Idempotency:Lease={Lease}",
-        ],
-        AppContext.BaseDirectory,
-        output,
-        AppAddress());
-
-    [GeneratedRegex(@"^\s+app\s+(http://\S+)")]
-    private static partial Regex AppAddress();
+    private ChildProcess StartLab(string dataDirectory) => LabProcess.Start(output, $"--Lab:DataDirectory={dataDirectory}", $"--Idempotency:Lease={Lease}");
 }

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AbortLab.Testing;
 using Xunit.Abstractions;
 
 namespace AbortLab.FunctionalTests.Lab;
 
-public sealed partial class LabOrderTests(LabFixture lab, ITestOutputHelper output) : IClassFixture<LabFixture>
+public sealed class LabOrderTests(LabFixture lab, ITestOutputHelper output) : IClassFixture<LabFixture>
 {
     [Fact]
     public async Task Order_RetriedWithTheSameKey_RunsOnce_AndCountsIt()
@@ -49,8 +48,8 @@ public sealed partial class LabOrderTests(LabFixture lab, ITestOutputHelper outp
             using var second = StartLab(dataDirectory);
             var apps = new[]
             {
-                new HttpClient { BaseAddress = new Uri((await first.Matched.WaitAsync(TimeSpan.FromSeconds(60))).Groups[1].Value) },
-                new HttpClient { BaseAddress = new Uri((await second.Matched.WaitAsync(TimeSpan.FromSeconds(60))).Groups[1].Value) },
+                new HttpClient { BaseAddress = await LabProcess.AppAddressAsync(first) },
+                new HttpClient { BaseAddress = await LabProcess.AppAddressAsync(second) },
             };
 
             const int Keys = 20;
@@ -82,16 +81,7 @@ public sealed partial class LabOrderTests(LabFixture lab, ITestOutputHelper outp
         }
     }
 
-    private ChildProcess StartLab(string dataDirectory) => ChildProcess.Start(
-        "dotnet",
-        [
-            Path.Combine(AppContext.BaseDirectory, "AbortLab.Lab.dll"),
-            "--Lab:Edge:HttpPort=0", "--Lab:Edge:HttpsPort=0", "--Lab:App:Port=0", "--Lab:Backend:Port=0",
-            $"--Lab:DataDirectory={dataDirectory}",
-        ],
-        AppContext.BaseDirectory,
-        output,
-        AppAddress());
+    private ChildProcess StartLab(string dataDirectory) => LabProcess.Start(output, $"--Lab:DataDirectory={dataDirectory}");
 
     private static Task<HttpResponseMessage> OrderAsync(HttpClient http, string key)
     {
@@ -102,7 +92,4 @@ public sealed partial class LabOrderTests(LabFixture lab, ITestOutputHelper outp
 
     private static async Task<long> CountAsync(HttpClient http) =>
         (await http.GetFromJsonAsync<JsonElement>("/lab/order/count")).GetProperty("count").GetInt64();
-
-    [GeneratedRegex(@"^\s+app\s+(http://\S+)")]
-    private static partial Regex AppAddress();
 }
