@@ -1,4 +1,5 @@
 using System.Data.Common;
+using AbortLab.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -12,6 +13,7 @@ namespace AbortLab.EntityFrameworkCore;
 internal sealed class RunningCommand
 {
     private readonly TrackedWork _work;
+    private readonly DbCommand _command;
     private readonly CancellationToken _callerToken;
     private readonly CancellationTokenSource? _linked;
     private readonly SqliteInterruption? _sqlite;
@@ -21,6 +23,7 @@ internal sealed class RunningCommand
     private RunningCommand(AbortScope scope, DbCommand command, CommandEventData eventData, CancellationToken callerToken, bool synchronous)
     {
         Scope = scope;
+        _command = command;
         _callerToken = callerToken;
         _linked = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, scope.Token) : null;
         Token = _linked?.Token ?? scope.Token;
@@ -85,6 +88,10 @@ internal sealed class RunningCommand
         if (exception is null)
         {
             _work.Dispose();
+        }
+        else if (DatabaseCancel.IsUnconfirmed(Scope, _command))
+        {
+            DatabaseCancel.RecordUnconfirmed(Scope, _work, _command);
         }
         else
         {

@@ -32,6 +32,19 @@ public sealed class PostgresFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Ends the backends of <paramref name="database"/> running a statement that contains <paramref name="text"/>.</summary>
+    public async Task TerminateAsync(string database, string text)
+    {
+        await using var connection = new NpgsqlConnection(Server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @database AND query LIKE @text AND pid <> pg_backend_pid()",
+            connection);
+        command.Parameters.AddWithValue("database", new NpgsqlConnectionStringBuilder(database).Database!);
+        command.Parameters.AddWithValue("text", $"%{text}%");
+        await command.ExecuteScalarAsync();
+    }
+
     /// <summary>The backends of <paramref name="database"/> running a statement that contains <paramref name="text"/>, as PostgreSQL sees them.</summary>
     public async Task<int> CountActiveAsync(string database, string text)
     {

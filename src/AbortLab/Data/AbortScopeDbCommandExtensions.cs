@@ -67,18 +67,41 @@ public static class AbortScopeDbCommandExtensions
         interrupt ??= static c => c.Cancel();
         var text = command.CommandText ?? string.Empty;
         var name = "db " + (text.Length > 40 ? text[..40] + "…" : text).ReplaceLineEndings(" ");
-        return scope.RunAsync(name, async token =>
+        return RunTrackedAsync(scope, name, command, interrupt, execute);
+    }
+
+    private static async Task<T> RunTrackedAsync<T>(AbortScope scope, string name, DbCommand command, Action<DbCommand> interrupt, Func<DbCommand, CancellationToken, Task<T>> execute)
+    {
+        using var work = scope.Track(name);
+        var token = scope.Token;
+        try
         {
             using var interrupter = new CommandInterrupter(command, interrupt, scope.Timeline.TimeProvider);
             await using var cancel = token.UnsafeRegister(static state => ((CommandInterrupter)state!).Start(), interrupter);
-            try
+            var result = await execute(command, token);
+            work.Complete();
+            return result;
+        }
+        catch (Exception exception) when (DatabaseCancel.IsUnconfirmed(scope, command))
+        {
+            DatabaseCancel.RecordUnconfirmed(scope, work, command);
+            if (exception is OperationCanceledException)
             {
-                return await execute(command, token);
+                throw;
             }
-            catch (DbException exception) when (token.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("The command was cancelled because the request was aborted.", exception, token);
-            }
-        });
+
+            throw new OperationCanceledException("The command was cancelled because the request was aborted.", exception, token);
+        }
+        catch (DbException exception) when (token.IsCancellationRequested)
+        {
+            var canceled = new OperationCanceledException("The command was cancelled because the request was aborted.", exception, token);
+            work.End(canceled);
+            throw canceled;
+        }
+        catch (Exception exception)
+        {
+            work.End(exception);
+            throw;
+        }
     }
 }

@@ -122,6 +122,40 @@ public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITest
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
     }
 
+    [Fact]
+    public async Task CancelThatCannotReachTheServer_IsShownUnconfirmed_AndTheStatementStillRunsThere()
+    {
+        // Npgsql cancels by a new connection to the server; a hop that refuses new connections (a pooler at its
+        // limit, a firewall) stops it. PostgreSQL itself takes a cancel request even at max_connections.
+        var database = await postgres.CreateDatabaseAsync();
+        await using var forwarder = new GatedTcpForwarder(new Npgsql.NpgsqlConnectionStringBuilder(database).Port);
+        var throughForwarder = new Npgsql.NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = forwarder.Port }.ConnectionString;
+        var marker = $"pg_sleep(60.{Random.Shared.Next(1000, 9999)})";
+        await using var host = await StartAsync(throughForwarder, app => app.MapGet("/sleep", async (ShopContext db) =>
+        {
+            var sql = $"SELECT {marker}";
+            return await db.Database.ExecuteSqlRawAsync(sql);
+        }));
+
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("GET /sleep HTTP/1.1\r\nHost: test\r\n\r\n");
+        await WaitForActiveAsync(database, marker, expected: 1);
+        forwarder.RefuseNew = true;
+        client.CloseWithFin();
+
+        var timeline = await host.WaitForTimelineAsync(t => t.Path == "/sleep" && t.CompletedAt is not null && t.Work.All(w => w.Outcome != WorkOutcome.Running));
+        var work = Assert.Single(timeline.Work);
+        output.WriteLine($"{work.Name}: {work.Outcome} ({work.Error}); cancel connections refused {forwarder.Refused}; still active on the server {await postgres.CountActiveAsync(database, marker)}");
+        Assert.Equal(AbortReason.ClientDisconnected, timeline.AbortReason);
+        Assert.Equal(WorkOutcome.Canceled, work.Outcome);
+        Assert.Equal("DatabaseCancelUnconfirmed", work.Error);
+        Assert.True(forwarder.Refused > 0);
+        Assert.Equal(1, await postgres.CountActiveAsync(database, marker));
+        Assert.Contains(host.Logs.GetSnapshot(), r => r.Id.Name == "DatabaseCancelUnconfirmed" && r.Level == LogLevel.Warning);
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
+        await postgres.TerminateAsync(database, marker);
+    }
+
     private async Task<KestrelTestHost> StartAsync(string connectionString, Action<WebApplication> map)
     {
         var host = await KestrelTestHost.StartAsync(
