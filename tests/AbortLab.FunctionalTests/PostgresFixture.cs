@@ -33,25 +33,17 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>Ends the backends of <paramref name="database"/> running a statement that contains <paramref name="text"/>.</summary>
-    public async Task TerminateAsync(string database, string text)
-    {
-        await using var connection = new NpgsqlConnection(Server.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @database AND query LIKE @text AND pid <> pg_backend_pid()",
-            connection);
-        command.Parameters.AddWithValue("database", new NpgsqlConnectionStringBuilder(database).Database!);
-        command.Parameters.AddWithValue("text", $"%{text}%");
-        await command.ExecuteScalarAsync();
-    }
+    public Task TerminateAsync(string database, string text) => ForBackendsAsync("count(pg_terminate_backend(pid))", database, text);
 
     /// <summary>The backends of <paramref name="database"/> running a statement that contains <paramref name="text"/>, as PostgreSQL sees them.</summary>
-    public async Task<int> CountActiveAsync(string database, string text)
+    public Task<int> CountActiveAsync(string database, string text) => ForBackendsAsync("count(*)", database, text, "AND state = 'active'");
+
+    private async Task<int> ForBackendsAsync(string select, string database, string text, string condition = "")
     {
         await using var connection = new NpgsqlConnection(Server.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = @database AND state = 'active' AND query LIKE @text AND pid <> pg_backend_pid()",
+            $"SELECT {select} FROM pg_stat_activity WHERE datname = @database {condition} AND query LIKE @text AND pid <> pg_backend_pid()",
             connection);
         command.Parameters.AddWithValue("database", new NpgsqlConnectionStringBuilder(database).Database!);
         command.Parameters.AddWithValue("text", $"%{text}%");

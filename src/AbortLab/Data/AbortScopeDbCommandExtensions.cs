@@ -62,17 +62,11 @@ public static class AbortScopeDbCommandExtensions
         });
     }
 
-    private static Task<T> RunCommandAsync<T>(AbortScope scope, DbCommand command, Action<DbCommand>? interrupt, Func<DbCommand, CancellationToken, Task<T>> execute)
+    private static async Task<T> RunCommandAsync<T>(AbortScope scope, DbCommand command, Action<DbCommand>? interrupt, Func<DbCommand, CancellationToken, Task<T>> execute)
     {
         interrupt ??= static c => c.Cancel();
         var text = command.CommandText ?? string.Empty;
-        var name = "db " + (text.Length > 40 ? text[..40] + "…" : text).ReplaceLineEndings(" ");
-        return RunTrackedAsync(scope, name, command, interrupt, execute);
-    }
-
-    private static async Task<T> RunTrackedAsync<T>(AbortScope scope, string name, DbCommand command, Action<DbCommand> interrupt, Func<DbCommand, CancellationToken, Task<T>> execute)
-    {
-        using var work = scope.Track(name);
+        using var work = scope.Track("db " + (text.Length > 40 ? text[..40] + "…" : text).ReplaceLineEndings(" "));
         var token = scope.Token;
         try
         {
@@ -82,21 +76,23 @@ public static class AbortScopeDbCommandExtensions
             work.Complete();
             return result;
         }
-        catch (Exception exception) when (DatabaseCancel.IsUnconfirmed(scope, command))
+        catch (Exception exception) when (token.IsCancellationRequested && exception is DbException or OperationCanceledException)
         {
-            DatabaseCancel.RecordUnconfirmed(scope, work, command);
+            if (DatabaseCancel.IsUnconfirmed(scope, command))
+            {
+                DatabaseCancel.RecordUnconfirmed(scope, work, command);
+            }
+            else
+            {
+                work.End(WorkOutcome.Canceled, nameof(OperationCanceledException));
+            }
+
             if (exception is OperationCanceledException)
             {
                 throw;
             }
 
             throw new OperationCanceledException("The command was cancelled because the request was aborted.", exception, token);
-        }
-        catch (DbException exception) when (token.IsCancellationRequested)
-        {
-            var canceled = new OperationCanceledException("The command was cancelled because the request was aborted.", exception, token);
-            work.End(canceled);
-            throw canceled;
         }
         catch (Exception exception)
         {
