@@ -247,6 +247,7 @@ internal sealed class FaultyShop : IAsyncDisposable
         app.MapGet("/fault/leaky-relay", async (HttpContext context, IHttpClientFactory clients) =>
         {
             var response = await clients.CreateClient("warehouse").GetAsync("/stock", HttpCompletionOption.ResponseHeadersRead);
+            shop().Leftovers.Add(response);
             var upstream = await response.Content.ReadAsStreamAsync();
             var buffer = new byte[4096];
             try

@@ -3,14 +3,15 @@ using System.Diagnostics;
 namespace AbortLab.BrowserTests.Faults;
 
 /// <summary>
-/// What a fault leaves running (CPU loops, child processes, detached work), stopped by the test once the verdict is
-/// in, so the next test's quiet window starts quiet. Loops also end by themselves after a minute at the latest.
+/// What a fault leaves running (CPU loops, child processes, detached work, leaked resources), stopped by the test once
+/// the verdict is in, so the next test's quiet window starts quiet. Loops also end by themselves after a minute at the latest.
 /// </summary>
 internal sealed class Leftovers
 {
     private readonly object _gate = new();
     private readonly List<Process> _processes = [];
     private readonly List<Task> _loops = [];
+    private readonly List<IDisposable> _leaks = [];
     private CancellationTokenSource _stop = new();
 
     public CancellationToken Token
@@ -48,6 +49,18 @@ internal sealed class Leftovers
         }
     }
 
+    /// <summary>
+    /// Keeps a resource the fault forgot referenced until the test ends: unreferenced, a garbage collection at a random
+    /// moment would finalize its socket and do the app's clean-up for it.
+    /// </summary>
+    public void Add(IDisposable leak)
+    {
+        lock (_gate)
+        {
+            _leaks.Add(leak);
+        }
+    }
+
     public void Add(Task loop)
     {
         lock (_gate)
@@ -60,12 +73,14 @@ internal sealed class Leftovers
     {
         List<Process> processes;
         List<Task> loops;
+        List<IDisposable> leaks;
         CancellationTokenSource stop;
         lock (_gate)
         {
-            (processes, loops, stop) = ([.. _processes], [.. _loops], _stop);
+            (processes, loops, leaks, stop) = ([.. _processes], [.. _loops], [.. _leaks], _stop);
             _processes.Clear();
             _loops.Clear();
+            _leaks.Clear();
             _stop = new CancellationTokenSource();
         }
 
@@ -79,6 +94,11 @@ internal sealed class Leftovers
 
             await process.WaitForExitAsync();
             process.Dispose();
+        }
+
+        foreach (var leak in leaks)
+        {
+            leak.Dispose();
         }
 
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(10));
