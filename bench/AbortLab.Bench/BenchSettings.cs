@@ -5,14 +5,14 @@ namespace AbortLab.Bench;
 /// <summary>The command line: <c>[--quick] [--output DIR] [--only a,b]</c>.</summary>
 internal sealed record BenchSettings(bool Quick, string OutputDirectory, IReadOnlySet<string> Only)
 {
-    public static readonly string[] ScenarioNames = ["detection", "hop", "load", "overhead", "storm", "upload", "scope-cost", "subscribers", "live", "memory", "database"];
+    public static readonly string[] ScenarioNames = ["detection", "hop", "load", "overhead", "storm", "upload", "scope-cost", "subscribers", "live", "memory", "database", "browser-database"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project bench/AbortLab.Bench -- [--quick] [--output DIR] [--only NAME,...]
           --quick    fewer samples and shorter runs; numbers are indicative only
           --output   where the report goes (default: bench/results in the repository)
           --only     run some scenarios (their report only; latest.md stays the last full run): detection, hop, load,
-             overhead, storm, upload, scope-cost, subscribers, live, memory, database
+             overhead, storm, upload, scope-cost, subscribers, live, memory, database, browser-database
           --aborts N aborts per row in the detection scenario (default 1000, quick 150; up to 1000000), to hunt rare misses
         """;
 

@@ -32,6 +32,7 @@ LiveRequestsScenario.Outcome? live = null;
 ScopeCost? cost = null;
 MemoryScenario.Outcome? memory = null;
 DatabaseScenario.Outcome? database = null;
+BrowserDatabaseScenario.Outcome? browserDatabase = null;
 
 async Task RunAsync(string name, Func<Task<ScenarioReport>> scenario)
 {
@@ -107,7 +108,14 @@ await RunAsync("database", async () =>
     return scenario;
 });
 
-report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live, memory, database));
+await RunAsync("browser-database", async () =>
+{
+    var (scenario, outcome) = await BrowserDatabaseScenario.RunAsync(settings);
+    browserDatabase = outcome;
+    return scenario;
+});
+
+report.Targets.AddRange(TargetChecks.Evaluate(latencies, rps, cost, storm, soak, live, memory, database, browserDatabase));
 Directory.CreateDirectory(settings.OutputDirectory);
 var stamp = report.Machine.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + (settings.Quick ? "-quick" : string.Empty);
 var markdown = report.ToMarkdown();

@@ -6,7 +6,7 @@ namespace AbortLab.Bench;
 /// <summary>The targets, checked against this run's numbers.</summary>
 internal static class TargetChecks
 {
-    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, OverheadRun>? rps, ScopeCost? cost, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak, LiveRequestsScenario.Outcome? live, MemoryScenario.Outcome? memory, DatabaseScenario.Outcome? database)
+    public static IEnumerable<TargetCheck> Evaluate(Dictionary<string, LatencyStats> latencies, Dictionary<ServerVariant, OverheadRun>? rps, ScopeCost? cost, StormScenario.Outcome? storm, List<SubscriberSoakScenario.Outcome>? soak, LiveRequestsScenario.Outcome? live, MemoryScenario.Outcome? memory, DatabaseScenario.Outcome? database, BrowserDatabaseScenario.Outcome? browserDatabase)
     {
         var detection = Compare(latencies, "detection p99: Kestrel + AbortLab ≤ bare Kestrel + 0.1 ms", "Kestrel + AbortLab", "Kestrel (bare)", 0.1);
         yield return detection;
@@ -109,6 +109,21 @@ internal static class TargetChecks
             var measured = string.Join("; ", database.Stops.Select(s => $"{s.Key} p99 {LatencyStats.Format(s.Value.P99)} ms, {s.Value.Missed} missed"))
                 + (database.PostgresStillRunning is { } running ? $"; {running} left running on PostgreSQL" : "; PostgreSQL not measured");
             yield return new TargetCheck(databaseTarget, measured, database.PostgresStillRunning is null ? null : met);
+        }
+
+        const string browserDatabaseTarget = "EF Core + SQLite and EF Core + PostgreSQL aborted from Chromium through the edge: work stopped ≤ 200 ms (p99), every verdict passed, work Canceled, no Error log, none left in pg_stat_activity";
+        if (browserDatabase is null || browserDatabase.Rows.Count == 0)
+        {
+            yield return new TargetCheck(browserDatabaseTarget, "not run", null);
+        }
+        else
+        {
+            var met = browserDatabase.Rows.All(r => r.WorkStopped.Missed == 0 && r.WorkStopped.P99 <= 200 && r.Failed == 0 && r.NotCanceled == 0 && r.ErrorLogs == 0 && r.QueryGone is null or { Missed: 0 });
+            var measured = string.Join("; ", browserDatabase.Rows.Select(r =>
+                $"{r.Label} p99 {LatencyStats.Format(r.WorkStopped.P99)} ms, {r.WorkStopped.Missed} missed, {r.Failed} verdicts failed, {r.NotCanceled} not Canceled, {r.ErrorLogs} Error logs"
+                + (r.QueryGone is { } gone ? $", pg_stat_activity gone p99 {LatencyStats.Format(gone.P99)} ms ({gone.Missed} still running)" : string.Empty)))
+                + (browserDatabase.PostgresMeasured ? string.Empty : "; PostgreSQL not measured");
+            yield return new TargetCheck(browserDatabaseTarget, measured, browserDatabase.PostgresMeasured ? met : null);
         }
 
         const string soakTarget = "slow subscribers: memory ≤ baseline + 64 MiB, p99 ≤ 2 × baseline, 0 timeouts, memory back within 10 %";
