@@ -21,7 +21,7 @@ internal static class BrowserDatabaseScenario
 {
     private const string Path = "/lab/db-ef?ms=60000";
 
-    public sealed record Row(string Label, LatencyStats WorkStopped, int Failed, int NotCanceled, int ErrorLogs, LatencyStats? QueryGone);
+    public sealed record Row(string Label, LatencyStats WorkStopped, int Failed, int NotCanceled, int ErrorLogs, LatencyStats? QueryGone, int StillRunning);
 
     public sealed record Outcome(IReadOnlyList<Row> Rows, bool PostgresMeasured);
 
@@ -34,7 +34,7 @@ internal static class BrowserDatabaseScenario
     public static async Task<(ScenarioReport Report, Outcome? Outcome)> RunAsync(BenchSettings settings)
     {
         var samples = settings.Quick ? 10 : 100;
-        var report = new ScenarioReport("browser-database", "12. EF Core queries aborted from Chromium through the edge", $"The lab (edge → app; `/lab/db-ef?ms=60000`: EF Core, no token in the endpoint, `UseAbortLab()` on the context) aborted by Debian's Chromium with `fetch` + `AbortController` once the query runs on the app (the rig waits for the command's tracked work), through the edge over HTTP/1.1 (`http://`) and HTTP/2 (`https://`). {samples} samples per row after 3 not counted, one at a time; latency from the browser's abort to the last hop's work having stopped, as the rig's verdict reports it. \"verdicts failed\" counts samples whose rig verdict failed (any check: detection, work stopped within 1 s, no CPU left, no child process, no Error log, socket closed); \"not Canceled\" those whose app hop recorded work not `Canceled`; \"Error logs\" the records at Error or above from every category of every hop (EF Core, Kestrel, YARP, AbortLab). PostgreSQL: a server of the benchmark's own (`initdb`, `pg_ctl` on a free loopback port), `pg_sleep(60)`; `pg_stat_activity` polled during the sample, latency from the browser's abort to the statement gone.");
+        var report = new ScenarioReport("browser-database", "12. EF Core queries aborted from Chromium through the edge", $"The lab (edge → app; `/lab/db-ef?ms=60000`: EF Core, no token in the endpoint, `UseAbortLab()` on the context) aborted by Debian's Chromium with `fetch` + `AbortController` once the query runs on the app (the rig waits for the command's tracked work), through the edge over HTTP/1.1 (`http://`) and HTTP/2 (`https://`). {samples} samples per row after 3 not counted, one at a time; latency from the browser's abort to the last hop's work having stopped, as the rig's verdict reports it. \"verdicts failed\" counts samples whose rig verdict failed (any check: detection, work stopped within 1 s, no CPU left, no child process, no Error log, socket closed); \"not Canceled\" those whose app hop recorded work not `Canceled`; \"Error logs\" the records at Error or above from every category of every hop (EF Core, Kestrel, YARP, AbortLab). PostgreSQL: a server of the benchmark's own (`initdb`, `pg_ctl` on a free loopback port), `pg_sleep(60)`; `pg_stat_activity` polled during the sample, latency from the browser's abort to the statement gone; \"cancelled before listed\" counts samples whose statement was cancelled before the server listed it as active (not in the latency), \"still running after 5 s\" those still listed 5 s after the verdict.");
 
         var rows = new List<Row>();
         try
@@ -106,6 +106,8 @@ internal static class BrowserDatabaseScenario
         var gone = new List<double?>(samples);
         var failed = 0;
         var notCanceled = 0;
+        var neverSeen = 0;
+        var stillRunning = 0;
         var errorsBefore = errors.Count;
         string? firstFailure = null;
         for (var i = 0; i < samples + 3; i++)
@@ -113,11 +115,11 @@ internal static class BrowserDatabaseScenario
             using var watching = new CancellationTokenSource();
             var watcher = postgres is null ? null : WatchQueryAsync(postgres, watching.Token);
             var verdict = await rig.FireAsync(new AbortRequest(AbortKind.FetchBeforeResponse, Path) { ExpectedHops = ["edge", "app"] });
-            DateTimeOffset? goneAt = null;
+            (QueryFate Fate, DateTimeOffset? GoneAt)? query = null;
             if (watcher is not null)
             {
                 watching.CancelAfter(TimeSpan.FromSeconds(5));
-                goneAt = await watcher;
+                query = await watcher;
             }
 
             var app = verdict.Timelines.FirstOrDefault(t => t.Hop == "app");
@@ -131,9 +133,17 @@ internal static class BrowserDatabaseScenario
             firstFailure ??= verdict.Passed ? null : verdict.ToString();
             notCanceled += canceled ? 0 : 1;
             stopped.Add(verdict.WorkStoppedMs);
-            if (postgres is not null)
+            switch (query)
             {
-                gone.Add(goneAt is { } at && verdict.BrowserAbortedAt is { } abortedAt ? (at - abortedAt).TotalMilliseconds : null);
+                case { Fate: QueryFate.Gone, GoneAt: { } at } when verdict.BrowserAbortedAt is { } abortedAt:
+                    gone.Add((at - abortedAt).TotalMilliseconds);
+                    break;
+                case { Fate: QueryFate.NeverSeen }:
+                    neverSeen++;
+                    break;
+                case { Fate: QueryFate.StillRunning }:
+                    stillRunning++;
+                    break;
             }
         }
 
@@ -143,7 +153,7 @@ internal static class BrowserDatabaseScenario
         var row = report.Add(label).Latency(workStopped).Set("verdicts failed", failed).Set("not Canceled", notCanceled).Set("Error logs", errorLogs);
         if (queryGone is not null)
         {
-            row.Set("pg_stat_activity gone p50 ms", queryGone.P50).Set("gone p99 ms", queryGone.P99).Set("still running after 5 s", queryGone.Missed);
+            row.Set("pg_stat_activity gone p50 ms", queryGone.P50).Set("gone p99 ms", queryGone.P99).Set("cancelled before listed", neverSeen).Set("still running after 5 s", stillRunning);
         }
 
         if (firstFailure is not null)
@@ -156,37 +166,42 @@ internal static class BrowserDatabaseScenario
             report.Notes.Add($"{label}, first Error log: {errors.First}");
         }
 
-        return new Row(label, workStopped, failed, notCanceled, errorLogs, queryGone);
+        return new Row(label, workStopped, failed, notCanceled, errorLogs, queryGone, stillRunning);
+    }
+
+    private enum QueryFate
+    {
+        Gone,
+        NeverSeen,
+        StillRunning,
     }
 
     // PostgreSQL's own view (another process: nothing to wait on, so polled): when the running pg_sleep left
-    // pg_stat_activity, after having been seen there. Null if it never showed or never left before the token.
-    private static async Task<DateTimeOffset?> WatchQueryAsync(PostgresServer postgres, CancellationToken token)
+    // pg_stat_activity, after having been seen there. A statement cancelled before the server listed it is never seen.
+    private static async Task<(QueryFate Fate, DateTimeOffset? GoneAt)> WatchQueryAsync(PostgresServer postgres, CancellationToken token)
     {
         await using var connection = new NpgsqlConnection(postgres.ConnectionString);
         await connection.OpenAsync(CancellationToken.None);
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()", connection);
         var seen = false;
-        try
+        while (true)
         {
-            while (true)
+            var active = Convert.ToInt32(await command.ExecuteScalarAsync(CancellationToken.None), CultureInfo.InvariantCulture);
+            if (active > 0)
             {
-                var active = Convert.ToInt32(await command.ExecuteScalarAsync(CancellationToken.None), CultureInfo.InvariantCulture);
-                if (active > 0)
-                {
-                    seen = true;
-                }
-                else if (seen)
-                {
-                    return TimeProvider.System.GetUtcNow();
-                }
-
-                await Task.Delay(1, token);
+                seen = true;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
+            else if (seen)
+            {
+                return (QueryFate.Gone, TimeProvider.System.GetUtcNow());
+            }
+
+            if (token.IsCancellationRequested)
+            {
+                return (active > 0 ? QueryFate.StillRunning : QueryFate.NeverSeen, null);
+            }
+
+            await Task.Delay(1, CancellationToken.None);
         }
     }
 

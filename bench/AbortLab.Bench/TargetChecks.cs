@@ -118,10 +118,10 @@ internal static class TargetChecks
         }
         else
         {
-            var met = browserDatabase.Rows.All(r => r.WorkStopped.Missed == 0 && r.WorkStopped.P99 <= 200 && r.Failed == 0 && r.NotCanceled == 0 && r.ErrorLogs == 0 && r.QueryGone is null or { Missed: 0 });
+            var met = browserDatabase.Rows.All(r => r.WorkStopped.Missed == 0 && r.WorkStopped.P99 <= 200 && r.Failed == 0 && r.NotCanceled == 0 && r.ErrorLogs == 0 && r.StillRunning == 0);
             var measured = string.Join("; ", browserDatabase.Rows.Select(r =>
                 $"{r.Label} p99 {LatencyStats.Format(r.WorkStopped.P99)} ms, {r.WorkStopped.Missed} missed, {r.Failed} verdicts failed, {r.NotCanceled} not Canceled, {r.ErrorLogs} Error logs"
-                + (r.QueryGone is { } gone ? $", pg_stat_activity gone p99 {LatencyStats.Format(gone.P99)} ms ({gone.Missed} still running)" : string.Empty)))
+                + (r.QueryGone is { } gone ? $", pg_stat_activity gone p99 {LatencyStats.Format(gone.P99)} ms ({r.StillRunning} still running)" : string.Empty)))
                 + (browserDatabase.PostgresMeasured ? string.Empty : "; PostgreSQL not measured");
             yield return new TargetCheck(browserDatabaseTarget, measured, browserDatabase.PostgresMeasured ? met : null);
         }

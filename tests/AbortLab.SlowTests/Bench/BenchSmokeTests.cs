@@ -23,14 +23,14 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         }
 
         var markdown = await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.md"));
-        foreach (var section in new[] { "## Targets", "## 1. Detection latency", "## 2. Through a hop", "## 3. Detection under load", "## 4. Overhead", "## 4b. Per-request cost", "## 5. Abort storm", "## 6. Stalled upload", "## 8. Slow dashboard subscribers", "## 9. Live clients are never aborted", "## 10. Memory with full rings", "## 11. Database queries stopped" })
+        foreach (var section in new[] { "## Targets", "## 1. Detection latency", "## 2. Through a hop", "## 3. Detection under load", "## 4. Overhead", "## 4b. Per-request cost", "## 5. Abort storm", "## 6. Stalled upload", "## 8. Slow dashboard subscribers", "## 9. Live clients are never aborted", "## 10. Memory with full rings", "## 11. Database queries stopped", "## 12. EF Core queries aborted from Chromium through the edge" })
         {
             Assert.Contains(section, markdown, StringComparison.Ordinal);
         }
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.json")));
-        Assert.Equal(11, json.RootElement.GetProperty("scenarios").GetArrayLength());
-        Assert.Equal(12, json.RootElement.GetProperty("targets").GetArrayLength());
+        Assert.Equal(12, json.RootElement.GetProperty("scenarios").GetArrayLength());
+        Assert.Equal(13, json.RootElement.GetProperty("targets").GetArrayLength());
         Assert.Single(Directory.GetFiles(_results, "report-*-quick.md"));
     }
 
