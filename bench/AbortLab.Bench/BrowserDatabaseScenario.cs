@@ -34,7 +34,7 @@ internal static class BrowserDatabaseScenario
     public static async Task<(ScenarioReport Report, Outcome? Outcome)> RunAsync(BenchSettings settings)
     {
         var samples = settings.Quick ? 10 : 100;
-        var report = new ScenarioReport("browser-database", "12. EF Core queries aborted from Chromium through the edge", $"The lab (edge → app; `/lab/db-ef?ms=60000`: EF Core, no token in the endpoint, `UseAbortLab()` on the context) aborted by Debian's Chromium with `fetch` + `AbortController` once the query runs on the app (the rig waits for the command's tracked work), through the edge over HTTP/1.1 (`http://`) and HTTP/2 (`https://`). {samples} samples per row after 3 not counted, one at a time; latency from the browser's abort to the last hop's work having stopped, as the rig's verdict reports it. \"verdicts failed\" counts samples whose rig verdict failed (any check: detection, work stopped within 1 s, no CPU left, no child process, no Error log, socket closed); \"not Canceled\" those whose app hop recorded work not `Canceled`; \"Error logs\" the records at Error or above from every category of every hop (EF Core, Kestrel, YARP, AbortLab). PostgreSQL: a server of the benchmark's own (`initdb`, `pg_ctl` on a free loopback port), `pg_sleep(60)`; `pg_stat_activity` polled during the sample, latency from the browser's abort to the statement gone; \"cancelled before listed\" counts samples whose statement was cancelled before the server listed it as active (not in the latency), \"still running after 5 s\" those still listed 5 s after the verdict.");
+        var report = new ScenarioReport("browser-database", "12. EF Core queries aborted from Chromium through the edge", $"The lab (edge → app; `/lab/db-ef?ms=60000`: EF Core, no token in the endpoint, `UseAbortLab()` on the context) aborted by Debian's Chromium with `fetch` + `AbortController` once the query runs on the app (the rig waits for the command's tracked work), through the edge over HTTP/1.1 (`http://`) and HTTP/2 (`https://`). {samples} samples per row after 3 not counted, one at a time; latency from the browser's abort to the last hop's work having stopped, as the rig's verdict reports it; beside it, from the browser's abort to the edge and to the app seeing it. \"verdicts failed\" counts samples whose rig verdict failed (any check: detection, work stopped within 1 s, no CPU left, no child process, no Error log, socket closed); \"not Canceled\" those whose app hop recorded work not `Canceled`; \"Error logs\" the records at Error or above from every category of every hop (EF Core, Kestrel, YARP, AbortLab). PostgreSQL: a server of the benchmark's own (`initdb`, `pg_ctl` on a free loopback port), `pg_sleep(60)`; `pg_stat_activity` polled during the sample, latency from the browser's abort to the statement gone; \"cancelled before listed\" counts samples whose statement was cancelled before the server listed it as active (not in the latency), \"still running after 5 s\" those still listed 5 s after the verdict.");
 
         var rows = new List<Row>();
         try
@@ -104,6 +104,8 @@ internal static class BrowserDatabaseScenario
     {
         var stopped = new List<double?>(samples);
         var gone = new List<double?>(samples);
+        var edgeSaw = new List<double?>(samples);
+        var appSaw = new List<double?>(samples);
         var failed = 0;
         var notCanceled = 0;
         var neverSeen = 0;
@@ -133,6 +135,8 @@ internal static class BrowserDatabaseScenario
             firstFailure ??= verdict.Passed ? null : verdict.ToString();
             notCanceled += canceled ? 0 : 1;
             stopped.Add(verdict.WorkStoppedMs);
+            edgeSaw.Add(verdict.DetectionMs);
+            appSaw.Add(verdict.LastHopDetectionMs);
             switch (query)
             {
                 case { Fate: QueryFate.Gone, GoneAt: { } at } when verdict.BrowserAbortedAt is { } abortedAt:
@@ -150,7 +154,10 @@ internal static class BrowserDatabaseScenario
         var errorLogs = errors.Count - errorsBefore;
         var workStopped = LatencyStats.From(stopped);
         var queryGone = postgres is null ? null : LatencyStats.From(gone);
-        var row = report.Add(label).Latency(workStopped).Set("verdicts failed", failed).Set("not Canceled", notCanceled).Set("Error logs", errorLogs);
+        var row = report.Add(label).Latency(workStopped)
+            .Set("edge saw it p50/p99 ms", Pair(LatencyStats.From(edgeSaw)))
+            .Set("app saw it p50/p99 ms", Pair(LatencyStats.From(appSaw)))
+            .Set("verdicts failed", failed).Set("not Canceled", notCanceled).Set("Error logs", errorLogs);
         if (queryGone is not null)
         {
             row.Set("pg_stat_activity gone p50 ms", queryGone.P50).Set("gone p99 ms", queryGone.P99).Set("cancelled before listed", neverSeen).Set("still running after 5 s", stillRunning);
@@ -168,6 +175,8 @@ internal static class BrowserDatabaseScenario
 
         return new Row(label, workStopped, failed, notCanceled, errorLogs, queryGone, stillRunning);
     }
+
+    private static string Pair(LatencyStats stats) => $"{LatencyStats.Format(stats.P50)} / {LatencyStats.Format(stats.P99)}";
 
     private enum QueryFate
     {
