@@ -17,6 +17,8 @@ internal sealed class RunningCommand
     private readonly CancellationToken _callerToken;
     private readonly CancellationTokenSource? _linked;
     private readonly SqliteInterruption? _sqlite;
+    private readonly PostgresCancelResend? _resend;
+    private readonly bool _synchronous;
     private readonly CancellationTokenRegistration _cancelOnAbort;
     private int _ended;
 
@@ -33,10 +35,16 @@ internal sealed class RunningCommand
             // Microsoft.Data.Sqlite checks a token only before a statement starts: stop it from inside.
             _sqlite = SqliteInterruption.Install(sqlite, Token);
         }
-        else if (synchronous)
+        else
         {
-            // No token to pass: ask the provider to cancel, as a token would (PostgreSQL: a cancel request).
-            _cancelOnAbort = scope.Token.UnsafeRegister(static state => ((DbCommand)state!).Cancel(), command);
+            // Synchronously there is no token to pass: ask the provider to cancel, as a token would (PostgreSQL: a
+            // cancel request). On PostgreSQL the cancel is sent again if the statement outlives the first one.
+            _synchronous = synchronous;
+            _resend = PostgresCancelResend.For(scope, command, _work.Name);
+            if (synchronous || _resend is not null)
+            {
+                _cancelOnAbort = scope.Token.UnsafeRegister(static state => ((RunningCommand)state!).OnAbort(), this);
+            }
         }
     }
 
@@ -83,6 +91,7 @@ internal sealed class RunningCommand
         }
 
         _cancelOnAbort.Dispose();
+        _resend?.Dispose();
         _sqlite?.Dispose();
         _linked?.Dispose();
         if (exception is null)
@@ -97,5 +106,15 @@ internal sealed class RunningCommand
         {
             _work.Fail(exception);
         }
+    }
+
+    private void OnAbort()
+    {
+        if (_synchronous)
+        {
+            _command.Cancel();
+        }
+
+        _resend?.Start();
     }
 }

@@ -5,7 +5,9 @@ namespace AbortLab.Testing;
 
 /// <summary>
 /// A real TCP hop on loopback in front of a server, as a pooler or firewall between an app and its database would
-/// be: it forwards every connection until told to refuse new ones, which it then resets at once.
+/// be: it forwards every connection until told to refuse new ones, which it then resets at once. It can also hold
+/// what the client side of the connections already open sends (a slow network on the way in) while new connections
+/// flow.
 /// </summary>
 public sealed class GatedTcpForwarder : IAsyncDisposable
 {
@@ -15,6 +17,10 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
     private readonly List<TcpClient> _open = [];
     private readonly Task _accepting;
     private int _refused;
+    private int _accepted;
+    private int _ended;
+    private int _holdBelow;
+    private TaskCompletionSource _released = Released();
 
     public GatedTcpForwarder(int targetPort)
     {
@@ -31,6 +37,35 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
 
     /// <summary>How many connections were reset.</summary>
     public int Refused => Volatile.Read(ref _refused);
+
+    /// <summary>How many connections were forwarded.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>How many forwarded connections the server has closed.</summary>
+    public int EndedByServer => Volatile.Read(ref _ended);
+
+    /// <summary>
+    /// Holds the bytes the client side of every connection open now sends, until <see cref="Release"/>; connections
+    /// accepted later flow.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_open)
+        {
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _holdBelow, Accepted);
+        }
+    }
+
+    /// <summary>Delivers what <see cref="Hold"/> held, and lets it flow again.</summary>
+    public void Release()
+    {
+        lock (_open)
+        {
+            Volatile.Write(ref _holdBelow, 0);
+            _released.TrySetResult();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -78,16 +113,54 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
                 _open.Add(upstream);
             }
 
-            _ = PumpAsync(client, upstream);
-            _ = PumpAsync(upstream, client);
+            var number = Interlocked.Increment(ref _accepted) - 1;
+            _ = PumpAsync(client, upstream, number);
+            _ = PumpBackAsync(upstream, client);
         }
     }
 
-    private async Task PumpAsync(TcpClient from, TcpClient to)
+    private static TaskCompletionSource Released()
+    {
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        released.SetResult();
+        return released;
+    }
+
+    // Client to server, held while a hold covers this connection.
+    private async Task PumpAsync(TcpClient from, TcpClient to, int number)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            var source = from.GetStream();
+            var target = to.GetStream();
+            int read;
+            while ((read = await source.ReadAsync(buffer, _stopping.Token)) > 0)
+            {
+                Task released;
+                lock (_open)
+                {
+                    released = number < Volatile.Read(ref _holdBelow) ? _released.Task : Task.CompletedTask;
+                }
+
+                await released.WaitAsync(_stopping.Token);
+                await target.WriteAsync(buffer.AsMemory(0, read), _stopping.Token);
+            }
+
+            to.Client.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // One side went away: the other is closed when the forwarder is disposed.
+        }
+    }
+
+    private async Task PumpBackAsync(TcpClient from, TcpClient to)
     {
         try
         {
             await from.GetStream().CopyToAsync(to.GetStream(), _stopping.Token);
+            Interlocked.Increment(ref _ended);
             to.Client.Shutdown(SocketShutdown.Send);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
