@@ -72,6 +72,8 @@ public static class AbortScopeDbCommandExtensions
         {
             using var interrupter = new CommandInterrupter(command, interrupt, scope.Timeline.TimeProvider);
             await using var cancel = token.UnsafeRegister(static state => ((CommandInterrupter)state!).Start(), interrupter);
+            using var resend = PostgresCancelResend.For(scope, command, work.Name);
+            await using var resendOnAbort = resend is null ? default : token.UnsafeRegister(static state => ((PostgresCancelResend)state!).Start(), resend);
             var result = await execute(command, token);
             work.Complete();
             return result;

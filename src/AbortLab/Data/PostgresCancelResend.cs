@@ -32,7 +32,7 @@ internal sealed class PostgresCancelResend : IDisposable
     private static readonly ConditionalWeakTableCache Members = new();
 
     private readonly object _gate = new();
-    private readonly AbortScope _scope;
+    private readonly ILoggerFactory? _loggers;
     private readonly DbCommand _command;
     private readonly string _work;
     private readonly TimeProvider _timeProvider;
@@ -43,7 +43,8 @@ internal sealed class PostgresCancelResend : IDisposable
 
     private PostgresCancelResend(AbortScope scope, DbCommand command, string work, (PropertyInfo, MethodInfo) npgsql)
     {
-        _scope = scope;
+        // Taken now: the resend's own statement returns after the command it cancelled, when the request has ended.
+        _loggers = scope.Request?.RequestServices.GetService<ILoggerFactory>();
         _command = command;
         _work = work;
         _npgsql = npgsql;
@@ -143,9 +144,9 @@ internal sealed class PostgresCancelResend : IDisposable
 
     private void Log(Action<ILogger> write)
     {
-        if (_scope.Request?.RequestServices.GetService<ILoggerFactory>() is { } loggers)
+        if (_loggers is not null)
         {
-            write(loggers.CreateLogger(typeof(DatabaseCancel).FullName!));
+            write(_loggers.CreateLogger(typeof(DatabaseCancel).FullName!));
         }
     }
 
