@@ -80,7 +80,20 @@ internal sealed class PostgresCancelResend : IDisposable
         }
     }
 
+    // Runs on a timer, awaited by no one: whatever goes wrong is logged, never left unobserved.
     private async Task ResendAsync()
+    {
+        try
+        {
+            await ResendCoreAsync();
+        }
+        catch (Exception exception)
+        {
+            Log(logger => DatabaseLog.CancelResendFailed(logger, _work, exception.GetType().Name, exception.Message));
+        }
+    }
+
+    private async Task ResendCoreAsync()
     {
         int processId;
         DbConnection cancelConnection;
@@ -115,7 +128,7 @@ internal sealed class PostgresCancelResend : IDisposable
                 cancelled = Convert.ToInt64(await cancel.ExecuteScalarAsync(timeout.Token), CultureInfo.InvariantCulture);
             }
         }
-        catch (Exception exception) when (exception is DbException or OperationCanceledException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbException or OperationCanceledException or InvalidOperationException or TimeoutException)
         {
             Log(logger => DatabaseLog.CancelResendFailed(logger, _work, exception.GetType().Name, exception.Message));
         }
