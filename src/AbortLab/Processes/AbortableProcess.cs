@@ -101,17 +101,7 @@ internal static class AbortableProcess
         };
     }
 
-    internal static void KillTree(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited on its own meanwhile.
-        }
-    }
+    internal static void KillTree(Process process) => ProcessTree.Kill(process);
 
     private sealed class BoundedText(int limit)
     {
