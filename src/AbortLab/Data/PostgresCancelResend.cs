@@ -13,7 +13,7 @@ namespace AbortLab.Data;
 /// its statement on the way to the server (the abort came as the command started) leaves the statement running, and
 /// Npgsql then closes the connection after its cancellation timeout while the server runs the statement to its end.
 /// This asks the server itself, on a connection of its own, to cancel the backend's statement, once the command still
-/// runs <see cref="FirstDelay"/> after the abort, and again at doubling intervals while it runs.
+/// runs <see cref="FirstDelay"/> after the abort, and again while it runs, each wait twice the one before.
 /// </summary>
 /// <remarks>
 /// Npgsql is reached through its public API by reflection (<c>NpgsqlConnection.ProcessID</c> and
@@ -29,19 +29,19 @@ internal sealed class PostgresCancelResend : IDisposable
 
     private const string CancelSql = "SELECT count(*) FROM (SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = @pid AND state = 'active' AND clock_timestamp() - query_start > make_interval(secs => @age)) AS cancelled";
 
-    private static readonly ConditionalWeakTableCache Members = new();
+    private static NpgsqlMembers? _members;
 
     private readonly object _gate = new();
     private readonly ILoggerFactory? _loggers;
     private readonly DbCommand _command;
     private readonly string _work;
     private readonly TimeProvider _timeProvider;
-    private readonly (PropertyInfo ProcessId, MethodInfo CloneWith) _npgsql;
+    private readonly NpgsqlMembers _npgsql;
     private ITimer? _timer;
     private int _attempts;
     private bool _stopped;
 
-    private PostgresCancelResend(AbortScope scope, DbCommand command, string work, (PropertyInfo, MethodInfo) npgsql)
+    private PostgresCancelResend(AbortScope scope, DbCommand command, string work, NpgsqlMembers npgsql)
     {
         // Taken now: the resend's own statement returns after the command it cancelled, when the request has ended.
         _loggers = scope.Request?.RequestServices.GetService<ILoggerFactory>();
@@ -53,7 +53,7 @@ internal sealed class PostgresCancelResend : IDisposable
 
     /// <summary>A resend for <paramref name="command"/> if its connection is Npgsql's, else null.</summary>
     public static PostgresCancelResend? For(AbortScope scope, DbCommand command, string work) =>
-        command.Connection is { } connection && Members.Get(connection.GetType()) is { } npgsql
+        command.Connection is { } connection && FindMembers(connection.GetType()) is { } npgsql
             ? new PostgresCancelResend(scope, command, work, npgsql)
             : null;
 
@@ -163,25 +163,30 @@ internal sealed class PostgresCancelResend : IDisposable
         }
     }
 
-    // Npgsql's members, looked up once per connection type; null for any other provider.
-    private sealed class ConditionalWeakTableCache
+    // Npgsql's members, looked up once (there is one NpgsqlConnection type per process, bar reloaded assemblies).
+    private static NpgsqlMembers? FindMembers(Type type)
     {
-        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Type, Box> _members = new();
-
-        public (PropertyInfo, MethodInfo)? Get(Type type) => _members.GetValue(type, static t => new Box(Find(t))).Members;
-
-        private static (PropertyInfo, MethodInfo)? Find(Type type)
+        if (type.FullName != "Npgsql.NpgsqlConnection")
         {
-            if (type.FullName != "Npgsql.NpgsqlConnection")
-            {
-                return null;
-            }
-
-            var processId = type.GetProperty("ProcessID", BindingFlags.Public | BindingFlags.Instance);
-            var cloneWith = type.GetMethod("CloneWith", BindingFlags.Public | BindingFlags.Instance, [typeof(string)]);
-            return processId?.PropertyType == typeof(int) && cloneWith is not null ? (processId, cloneWith) : null;
+            return null;
         }
 
-        private sealed record Box((PropertyInfo, MethodInfo)? Members);
+        if (Volatile.Read(ref _members) is { } known && known.Connection == type)
+        {
+            return known;
+        }
+
+        var processId = type.GetProperty("ProcessID", BindingFlags.Public | BindingFlags.Instance);
+        var cloneWith = type.GetMethod("CloneWith", BindingFlags.Public | BindingFlags.Instance, [typeof(string)]);
+        if (processId?.PropertyType != typeof(int) || cloneWith is null)
+        {
+            return null;
+        }
+
+        var found = new NpgsqlMembers(type, processId, cloneWith);
+        Volatile.Write(ref _members, found);
+        return found;
     }
+
+    private sealed record NpgsqlMembers(Type Connection, PropertyInfo ProcessId, MethodInfo CloneWith);
 }

@@ -129,7 +129,7 @@ public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITest
         // limit, a firewall) stops it. PostgreSQL itself takes a cancel request even at max_connections.
         var database = await postgres.CreateDatabaseAsync();
         await using var forwarder = new GatedTcpForwarder(new Npgsql.NpgsqlConnectionStringBuilder(database).Port);
-        var throughForwarder = new Npgsql.NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = forwarder.Port }.ConnectionString;
+        var throughForwarder = Through(forwarder, database).ConnectionString;
         var marker = $"pg_sleep(60.{Random.Shared.Next(1000, 9999)})";
         await using var host = await StartAsync(throughForwarder, app => app.MapGet("/sleep", async (ShopContext db) =>
         {
@@ -166,7 +166,12 @@ public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITest
         // here the statement is held on the way in until the first cancel request has been and gone.
         var database = await postgres.CreateDatabaseAsync();
         await using var forwarder = new GatedTcpForwarder(new Npgsql.NpgsqlConnectionStringBuilder(database).Port);
-        var throughForwarder = new Npgsql.NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = forwarder.Port, MaxPoolSize = 1, NoResetOnClose = true }.ConnectionString;
+        // One pooled connection, and no reset prepended to its next statement (Npgsql holds a cancel back until the
+        // reset's answer arrived, which the hold would delay).
+        var builder = Through(forwarder, database);
+        builder.MaxPoolSize = 1;
+        builder.NoResetOnClose = true;
+        var throughForwarder = builder.ConnectionString;
         var marker = $"pg_sleep(60.{Random.Shared.Next(1000, 9999)})";
         await using var host = await StartAsync(throughForwarder, app => app.MapGet("/sleep", async (HttpContext context, ShopContext db) =>
         {
@@ -210,6 +215,9 @@ public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITest
         output.WriteLine(resent.Message);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Error);
     }
+
+    private static Npgsql.NpgsqlConnectionStringBuilder Through(GatedTcpForwarder forwarder, string database) =>
+        new(database) { Host = "127.0.0.1", Port = forwarder.Port };
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
