@@ -22,6 +22,7 @@ public class ScopeCostBenchmarks
 {
     private const string BareClient = "bare";
     private const string PropagatingClient = "propagating";
+    private const string ExcludedPath = "/health";
 
     private RequestDelegate _bare = null!;
     private RequestDelegate _withAbortLab = null!;
@@ -38,7 +39,11 @@ public class ScopeCostBenchmarks
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        services.AddAbortLab(o => o.HopName = "bench");
+        services.AddAbortLab(o =>
+        {
+            o.HopName = "bench";
+            o.ExcludedPaths.Add(ExcludedPath);
+        });
         services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = TimeSpan.FromSeconds(30) });
         services.AddHttpClient(BareClient).ConfigurePrimaryHttpMessageHandler(static () => new AnswerOkHandler());
         services.AddHttpClient(PropagatingClient).ConfigurePrimaryHttpMessageHandler(static () => new AnswerOkHandler()).AddAbortPropagation();
@@ -73,6 +78,9 @@ public class ScopeCostBenchmarks
     [Benchmark(Description = "UseAbortLab: scope + timeline")]
     public Task WithAbortLab() => _withAbortLab(NewContext());
 
+    [Benchmark(Description = "UseAbortLab, a path in ExcludedPaths (passed through)")]
+    public Task WithExcludedPath() => _withAbortLab(NewContext(ExcludedPath));
+
     [Benchmark(Description = "UseAbortLab + one tracked work")]
     public Task WithTrackedWork() => _withTrackedWork(NewContext());
 
@@ -94,10 +102,10 @@ public class ScopeCostBenchmarks
         context.Response.StatusCode = (int)response.StatusCode;
     }
 
-    private static DefaultHttpContext NewContext()
+    private static DefaultHttpContext NewContext(string path = "/small")
     {
         var context = new DefaultHttpContext();
-        Describe(context.Request);
+        Describe(context.Request, path);
         return context;
     }
 
@@ -114,10 +122,10 @@ public class ScopeCostBenchmarks
         return context;
     }
 
-    private static void Describe(HttpRequest request)
+    private static void Describe(HttpRequest request, string path = "/small")
     {
         request.Method = "GET";
-        request.Path = "/small";
+        request.Path = path;
         request.Protocol = "HTTP/1.1";
     }
 

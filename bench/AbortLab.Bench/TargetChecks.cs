@@ -178,6 +178,11 @@ internal static class TargetChecks
             parts.Add($"the types only AbortLab allocated, sampled in scenario 4b, are {string.Join(", ", cost.AbortLabAllocations)}: {cost.AbortLabAllocations.Sum(a => a.InstanceBytes ?? 0)} B together of the {cost.ServerLike?.AddedBytes ?? cost.DefaultContext.AddedBytes:0} B added");
         }
 
+        if (cost.Excluded is { } excluded)
+        {
+            parts.Add($"for {excluded.Describe()}, which gets no scope and no timeline (AbortLabOptions.ExcludedPaths, for probes and static files)");
+        }
+
         return parts.Count == 0 ? "scenario 4b did not say more." : "measured in scenario 4b of this run: " + string.Join("; ", parts) + ".";
     }
 

@@ -13,14 +13,14 @@ namespace AbortLab.Connections;
 /// <remarks>A struct kept inside the request's feature: one object less per request.</remarks>
 internal struct ClientDeparture
 {
-    private readonly Socket? _socket;
     private readonly IConnectionLifetimeFeature? _connectionLifetime;
+    private IFeatureCollection? _features;
     private CancellationToken _serverToken;
 
-    public ClientDeparture(IFeatureCollection features, CancellationToken serverToken)
+    public ClientDeparture(IFeatureCollection features, IConnectionLifetimeFeature? connectionLifetime, CancellationToken serverToken)
     {
-        _socket = features.Get<IConnectionSocketFeature>()?.Socket;
-        _connectionLifetime = features.Get<IConnectionLifetimeFeature>();
+        _features = features;
+        _connectionLifetime = connectionLifetime;
         _serverToken = serverToken;
     }
 
@@ -28,7 +28,11 @@ internal struct ClientDeparture
     /// Forgets the server's token when the request ends: Kestrel reuses its source for the next request on the
     /// connection, so it would speak for another request.
     /// </summary>
-    public void RequestEnded() => _serverToken = default;
+    public void RequestEnded()
+    {
+        _serverToken = default;
+        _features = null;
+    }
 
     public readonly bool IsEvident()
     {
@@ -37,14 +41,16 @@ internal struct ClientDeparture
             return true;
         }
 
-        if (_socket is null)
+        // The socket is looked up only when evidence is wanted (an I/O failure), not for every request; once the
+        // request ended, its features are the server's again.
+        if (_features?.Find<IConnectionSocketFeature>()?.Socket is not { } socket)
         {
             return false;
         }
 
         try
         {
-            return SocketPeerProbe.FindPeerGone(_socket) is not null;
+            return SocketPeerProbe.FindPeerGone(socket) is not null;
         }
         catch (ObjectDisposedException)
         {

@@ -31,11 +31,11 @@ internal sealed class ConnectionRegistry
     /// The tracker of the request's connection, or null where the server exposes no connection lifetime
     /// (TestServer, some transports).
     /// </summary>
-    public ConnectionTracker? GetOrCreate(HttpContext context)
+    public ConnectionTracker? GetOrCreate(HttpContext context, out IConnectionLifetimeFeature? lifetime)
     {
         var features = context.Features;
-        var items = features.Get<IConnectionItemsFeature>()?.Items;
-        var lifetime = features.Get<IConnectionLifetimeFeature>();
+        var items = features.Find<IConnectionItemsFeature>()?.Items;
+        lifetime = features.Find<IConnectionLifetimeFeature>();
         if (items is null || lifetime is null)
         {
             return null;

@@ -18,7 +18,7 @@ internal sealed partial class AbortLabMiddleware
             request.Method,
             QueryRedaction.PathOf(request, options),
             request.Protocol,
-            connection?.ConnectionId ?? context.Features.Get<IHttpConnectionFeature>()?.ConnectionId);
+            connection?.ConnectionId ?? context.Features.Find<IHttpConnectionFeature>()?.ConnectionId);
     }
 
     // Null when the request brought none: the timeline makes one only if someone asks (see LiveTimeline.TraceId).

@@ -29,6 +29,7 @@ internal sealed partial class AbortLabMiddleware
     private readonly ILogger _logger;
     private readonly IAbortLabIntegration[] _integrations;
     private readonly DiagnosticsPaths _diagnosticsPaths;
+    private ExcludedPathSet _excluded = ExcludedPathSet.None;
 
     public AbortLabMiddleware(
         RequestDelegate next,
@@ -61,7 +62,13 @@ internal sealed partial class AbortLabMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         // A second UseAbortLab in the same pipeline (or a branch) runs under the first one's scope.
-        if (context.Features.Get<IAbortScopeFeature>() is not null || _diagnosticsPaths.Contains(context.Request.Path))
+        if (context.Features.Find<IAbortScopeFeature>() is not null)
+        {
+            return _next(context);
+        }
+
+        var path = context.Request.Path;
+        if (_diagnosticsPaths.Contains(path) || IsExcluded(path))
         {
             return _next(context);
         }
@@ -74,6 +81,19 @@ internal sealed partial class AbortLabMiddleware
         return InvokeCoreAsync(context);
     }
 
+    private bool IsExcluded(PathString path)
+    {
+        var options = _options.CurrentValue;
+        var excluded = _excluded;
+        if (!ReferenceEquals(excluded.Source, options))
+        {
+            excluded = ExcludedPathSet.From(options);
+            _excluded = excluded;
+        }
+
+        return excluded.Matches(path);
+    }
+
     private async Task InvokeCoreAsync(HttpContext context)
     {
         var options = _options.CurrentValue;
@@ -81,25 +101,25 @@ internal sealed partial class AbortLabMiddleware
 
         // Every server sets a lifetime feature; a bare DefaultHttpContext has none (and no connection to abort).
         // Not read through context.RequestAborted, which would make one for it.
-        var serverLifetime = features.Get<IHttpRequestLifetimeFeature>();
+        var serverLifetime = features.Find<IHttpRequestLifetimeFeature>();
         var upstreamToken = serverLifetime?.RequestAborted ?? default;
-        var outerTimeout = features.Get<IHttpRequestTimeoutFeature>();
-        var activity = features.Get<IHttpActivityFeature>()?.Activity ?? Activity.Current;
-        var connection = _connections.GetOrCreate(context);
+        var outerTimeout = features.Find<IHttpRequestTimeoutFeature>();
+        var activity = features.Find<IHttpActivityFeature>()?.Activity ?? Activity.Current;
+        var connection = _connections.GetOrCreate(context, out var connectionLifetime);
 
-        var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection);
+        var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection, context, serverLifetime);
         connection?.OnRequestStarted(scope.Timeline);
 
-        scope.AttachRequest(context, serverLifetime);
-        scope.IsUpgradeRequest = features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
-        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, outerTimeout, _integrations, upstreamToken);
+        var isUpgradeRequest = features.Find<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
+        scope.IsUpgradeRequest = isUpgradeRequest;
+        var scopeFeature = new AbortScopeRequestFeature(scope, serverLifetime, features, connectionLifetime, outerTimeout, _integrations, upstreamToken);
         scope.ClientDeparture = scopeFeature;
-        features.Set<IAbortScopeFeature>(scopeFeature);
-        features.Set<IHttpRequestLifetimeFeature>(scopeFeature);
+        features.Put<IAbortScopeFeature>(scopeFeature);
+        features.Put<IHttpRequestLifetimeFeature>(scopeFeature);
         scopeFeature.LinkUpstream(upstreamToken);
         AbortScope.SetCurrent(scope);
 
-        var upload = _uploads.Begin(context, scope, serverLifetime, connection is { IsHttp1: true });
+        var upload = _uploads.Begin(context, scope, serverLifetime, connection is { IsHttp1: true }, isUpgradeRequest);
         var timeoutLeftToOuterMiddleware = false;
         try
         {
@@ -136,7 +156,7 @@ internal sealed partial class AbortLabMiddleware
 
             scopeFeature.Dispose();
             scope.DetachRequest();
-            features.Set(serverLifetime);
+            features.Put(serverLifetime);
             if (upload is not null)
             {
                 await _uploads.EndAsync(context, upload.Value);

@@ -50,6 +50,16 @@ public sealed class AbortLabOptions
     public IList<string> QueryParametersShownInClear { get; } = [];
 
     /// <summary>
+    /// Gets the path prefixes whose requests pass through the middleware untouched: no scope, no timeline, no events,
+    /// no stalled-upload watch, not refused while draining — for health probes, static files or <c>/favicon.ico</c>.
+    /// A prefix matches whole segments, case-insensitively (<c>/health</c> matches <c>/health</c> and
+    /// <c>/health/ready</c>, not <c>/healthy</c>). Code that runs for such a request finds no
+    /// <see cref="AbortScope"/>: <c>HttpContext.RequestAborted</c> is the server's own token.
+    /// </summary>
+    /// <value>Defaults to empty: every request is recorded. Each entry must start with <c>/</c> and hold no query.</value>
+    public IList<string> ExcludedPaths { get; } = [];
+
+    /// <summary>
     /// Gets or sets the request header whose value tags a request's timeline.
     /// </summary>
     /// <value>Defaults to <c>AbortLab-Tag</c>.</value>

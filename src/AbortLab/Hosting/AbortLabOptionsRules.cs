@@ -33,6 +33,14 @@ internal sealed class AbortLabOptionsRules : IValidateOptions<AbortLabOptions>
                 $"ReadAheadMaxBytes ({uploads.ReadAheadMaxBytes} bytes): the read-ahead never holds more than it may read.");
         }
 
+        foreach (var path in options.ExcludedPaths)
+        {
+            if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Contains('?') || path.Contains('#'))
+            {
+                failures.Add($"AbortLabOptions.ExcludedPaths: each entry must be a path that starts with '/' and holds no query or fragment ('{path}' is not).");
+            }
+        }
+
         var shutdown = options.Shutdown;
         var hostTimeout = _hostOptions.Value.ShutdownTimeout;
         if (shutdown.DrainEnabled && shutdown.DrainTimeout + ShutdownOptions.AbortGrace >= hostTimeout)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using AbortLab.Connections;
 using AbortLab.Telemetry;
 using AbortLab.Timelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AbortLab.Hosting;
 
@@ -27,10 +29,14 @@ internal sealed class AbortScopeFactory
         _metrics = metrics;
     }
 
-    public AbortScope Create(in RequestDescription request, Activity? activity, ConnectionTracker? connection)
+    /// <summary>
+    /// Creates a scope, bound to its request <paramref name="context"/> if any (so that the watchdog can name its endpoint and
+    /// abort its connection) until <see cref="AbortScope.DetachRequest"/>.
+    /// </summary>
+    public AbortScope Create(in RequestDescription request, Activity? activity, ConnectionTracker? connection, HttpContext? context = null, IHttpRequestLifetimeFeature? serverLifetime = null)
     {
         var timeline = _store.Add(_sink, _timeProvider, request);
-        var scope = new AbortScope(_effects, timeline, activity, connection);
+        var scope = new AbortScope(_effects, timeline, activity, connection, context, serverLifetime);
         _metrics.ScopeStarted();
         _live.Add(scope);
         return scope;

@@ -12,12 +12,13 @@ public static class AbortScopeHttpContextExtensions
     /// </summary>
     /// <param name="context">The request's context.</param>
     /// <returns>The scope.</returns>
-    /// <exception cref="InvalidOperationException">The request did not pass through <c>UseAbortLab()</c>.</exception>
+    /// <exception cref="InvalidOperationException">The request did not pass through <c>UseAbortLab()</c>, or its path is excluded (<c>AbortLabOptions.ExcludedPaths</c>).</exception>
     public static AbortScope GetAbortScope(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.Features.Get<IAbortScopeFeature>()?.Scope
+        return context.Features.Find<IAbortScopeFeature>()?.Scope
             ?? throw new InvalidOperationException(
-                "This request has no AbortScope: add 'app.UseAbortLab()' to the pipeline before the endpoint or middleware that asks for it.");
+                "This request has no AbortScope: add 'app.UseAbortLab()' to the pipeline before the endpoint or middleware that asks for it, " +
+                "and do not list its path in AbortLabOptions.ExcludedPaths.");
     }
 }

@@ -1,4 +1,5 @@
 using AbortLab.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 
@@ -21,9 +22,9 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
     private readonly IAbortLabIntegration[] _integrations;
     private ClientDeparture _departure;
 
-    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, IFeatureCollection features, IHttpRequestTimeoutFeature? outerTimeout, IAbortLabIntegration[] integrations, CancellationToken upstream)
+    public AbortScopeRequestFeature(AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, IFeatureCollection features, IConnectionLifetimeFeature? connectionLifetime, IHttpRequestTimeoutFeature? outerTimeout, IAbortLabIntegration[] integrations, CancellationToken upstream)
     {
-        _departure = new ClientDeparture(features, upstream);
+        _departure = new ClientDeparture(features, connectionLifetime, upstream);
         _integrations = integrations;
         Scope = scope;
         _serverLifetime = serverLifetime;
@@ -47,7 +48,7 @@ internal sealed class AbortScopeRequestFeature : IAbortScopeFeature, IHttpReques
             previous?.Registration.Dispose();
 
             // The Request Timeouts middleware sets its feature, then a token linked to ours; it restores ours later.
-            if (!Scope.OwnsToken(value) && _features.Get<IHttpRequestTimeoutFeature>() is { } timeout && timeout != _outerTimeout)
+            if (!Scope.OwnsToken(value) && _features.Find<IHttpRequestTimeoutFeature>() is { } timeout && timeout != _outerTimeout)
             {
                 var inner = new InnerTimeout(timeout);
                 Volatile.Write(ref _innerTimeout, inner);

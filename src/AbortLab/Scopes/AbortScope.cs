@@ -43,12 +43,16 @@ public sealed class AbortScope
     private HttpContext? _request;
     private IHttpRequestLifetimeFeature? _serverLifetime;
 
-    internal AbortScope(IAbortScopeHost host, LiveTimeline timeline, Activity? activity, IAbortScopeObserver? connection)
+    internal AbortScope(IAbortScopeHost host, LiveTimeline timeline, Activity? activity, IAbortScopeObserver? connection, HttpContext? request, IHttpRequestLifetimeFeature? serverLifetime)
     {
         _host = host;
         _connection = connection;
         Timeline = timeline;
         Activity = activity;
+
+        // Bound before the scope is published (LiveScopeRegistry's lock publishes it), so without a lock of its own.
+        _request = request;
+        _serverLifetime = serverLifetime;
     }
 
     /// <summary>
@@ -235,16 +239,6 @@ public sealed class AbortScope
         || (Volatile.Read(ref _requestAbortedSource) is { } requestAborted && token == requestAborted.Token);
 
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
-
-    /// <summary>Binds the live request, so that the watchdog can name its endpoint and abort its connection.</summary>
-    internal void AttachRequest(HttpContext context, IHttpRequestLifetimeFeature? serverLifetime)
-    {
-        lock (Timeline.Gate)
-        {
-            _request = context;
-            _serverLifetime = serverLifetime;
-        }
-    }
 
     /// <summary>Called when the request ends: the context is the server's again, to recycle.</summary>
     internal void DetachRequest()

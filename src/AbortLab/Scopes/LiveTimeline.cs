@@ -113,13 +113,11 @@ internal sealed class LiveTimeline
         _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), NumericId, _hop, reason, work?.Name, work?.Outcome, statusCode));
     }
 
-    public void MarkStarted()
-    {
-        lock (Gate)
-        {
-            Publish(TimelineEventKind.RequestStarted, _startTimestamp);
-        }
-    }
+    /// <summary>
+    /// Publishes the start, without the lock: called by the store that made the timeline, before any scope hands it
+    /// out, so no other event of this timeline can come first.
+    /// </summary>
+    public void MarkStarted() => Publish(TimelineEventKind.RequestStarted, _startTimestamp);
 
     public void MarkAborted(AbortReason reason)
     {

@@ -33,10 +33,10 @@ internal sealed class StalledUploadMonitor : IDisposable
     /// the connection whatever a stream's window is, so only HTTP/1.x hides an abort behind an unread body.
     /// </summary>
     /// <remarks>Without a server's lifetime feature there is no connection to abort, so nothing to watch.</remarks>
-    public WatchedUpload? Begin(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, bool isHttp1)
+    public WatchedUpload? Begin(HttpContext context, AbortScope scope, IHttpRequestLifetimeFeature? serverLifetime, bool isHttp1, bool isUpgradeRequest)
     {
         var options = _options();
-        if (!isHttp1 || serverLifetime is null || (!options.ProbeEnabled && !options.ReadAheadEnabled) || !HasPendingBody(context))
+        if (!isHttp1 || serverLifetime is null || (!options.ProbeEnabled && !options.ReadAheadEnabled) || isUpgradeRequest || context.Features.Find<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
         {
             return null;
         }
@@ -140,13 +140,6 @@ internal sealed class StalledUploadMonitor : IDisposable
         {
             Volatile.Write(ref _checking, 0);
         }
-    }
-
-    private static bool HasPendingBody(HttpContext context)
-    {
-        var features = context.Features;
-        return features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
-            && features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true;
     }
 
     // The connection ended under the pump: the client is gone even if the server has not said so yet.

@@ -54,6 +54,48 @@ public sealed class AbortLabSetupTests
         Assert.Contains(leaf, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("health")]
+    [InlineData("/health?probe=1")]
+    [InlineData("")]
+    public async Task ExcludedPaths_ThatAreNotPaths_FailTheHostAtStartUp(string path)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddAbortLab(options => options.ExcludedPaths.Add(path));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("AbortLabOptions.ExcludedPaths", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExcludedPath_PassesThroughWithoutScopeOrTimeline_WholeSegmentsOnly()
+    {
+        var scopes = new List<(string Path, AbortScope? Scope)>();
+        using var harness = new MiddlewareHarness(
+            context =>
+            {
+                scopes.Add((context.Request.Path.Value!, AbortScope.Current));
+                return Task.CompletedTask;
+            },
+            options => options.ExcludedPaths.Add("/health"));
+
+        await harness.Pipeline(MiddlewareHarness.NewContext("/health"));
+        await harness.Pipeline(MiddlewareHarness.NewContext("/HEALTH/ready"));
+        await harness.Pipeline(MiddlewareHarness.NewContext("/healthy"));
+        var excluded = MiddlewareHarness.NewContext("/health");
+        await harness.Pipeline(excluded);
+
+        Assert.Null(scopes.Single(s => s.Path == "/HEALTH/ready").Scope);
+        Assert.All(scopes.Where(s => s.Path == "/health"), s => Assert.Null(s.Scope));
+        Assert.NotNull(scopes.Single(s => s.Path == "/healthy").Scope);
+        Assert.Equal(["/healthy"], harness.Store.GetRecent(new TimelineQuery()).Select(t => t.Path));
+        Assert.Equal(1, harness.Store.LastTimelineId);
+        var error = Assert.Throws<InvalidOperationException>(() => excluded.GetAbortScope());
+        Assert.Contains("ExcludedPaths", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DefaultOptions_AreValid()
     {
