@@ -60,13 +60,18 @@ public sealed class AbortLabSetupTests
     [InlineData("")]
     public async Task ExcludedPaths_ThatAreNotPaths_FailTheHostAtStartUp(string path)
     {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["AbortLab:ExcludedPaths:0"] = "/health", ["AbortLab:ExcludedPaths:1"] = path })
+            .Build();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddAbortLab(options => options.ExcludedPaths.Add(path));
+        builder.Services.AddAbortLab(configuration.GetSection("AbortLab"));
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains("AbortLabOptions.ExcludedPaths", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{path}'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'/health'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
