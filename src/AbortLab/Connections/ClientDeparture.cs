@@ -13,13 +13,15 @@ namespace AbortLab.Connections;
 /// <remarks>A struct kept inside the request's feature: one object less per request.</remarks>
 internal struct ClientDeparture
 {
+    private readonly Socket? _socket;
     private readonly IConnectionLifetimeFeature? _connectionLifetime;
-    private IFeatureCollection? _features;
     private CancellationToken _serverToken;
 
+    // The socket is taken now, on the request's thread: evidence is asked for from the read-ahead pump too, which must
+    // not read a feature collection the request may be writing.
     public ClientDeparture(IFeatureCollection features, IConnectionLifetimeFeature? connectionLifetime, CancellationToken serverToken)
     {
-        _features = features;
+        _socket = features.Find<IConnectionSocketFeature>()?.Socket;
         _connectionLifetime = connectionLifetime;
         _serverToken = serverToken;
     }
@@ -28,11 +30,7 @@ internal struct ClientDeparture
     /// Forgets the server's token when the request ends: Kestrel reuses its source for the next request on the
     /// connection, so it would speak for another request.
     /// </summary>
-    public void RequestEnded()
-    {
-        _serverToken = default;
-        _features = null;
-    }
+    public void RequestEnded() => _serverToken = default;
 
     public readonly bool IsEvident()
     {
@@ -41,16 +39,14 @@ internal struct ClientDeparture
             return true;
         }
 
-        // The socket is looked up only when evidence is wanted (an I/O failure), not for every request; once the
-        // request ended, its features are the server's again.
-        if (_features?.Find<IConnectionSocketFeature>()?.Socket is not { } socket)
+        if (_socket is null)
         {
             return false;
         }
 
         try
         {
-            return SocketPeerProbe.FindPeerGone(socket) is not null;
+            return SocketPeerProbe.FindPeerGone(_socket) is not null;
         }
         catch (ObjectDisposedException)
         {
