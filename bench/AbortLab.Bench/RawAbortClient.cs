@@ -75,7 +75,11 @@ internal sealed class RawAbortClient : IDisposable
     public void Dispose() => _socket.Dispose();
 
     /// <summary>One full abort: request, first byte, leave; then wait for the server's record of it.</summary>
-    public static async Task<double?> MeasureAsync(int port, string pathAndQuery, int id, bool reset, FireRecorder recorder, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<double?> MeasureAsync(int port, string pathAndQuery, int id, bool reset, FireRecorder recorder, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await MeasureTimestampsAsync(port, pathAndQuery, id, reset, recorder, timeout, cancellationToken) is { Fired: { } fired } sample ? Clock.Ms(sample.Left, fired) : null;
+
+    /// <summary>As <see cref="MeasureAsync"/>, returning when the client left and when the server's token fired.</summary>
+    public static async Task<(long Left, long? Fired)?> MeasureTimestampsAsync(int port, string pathAndQuery, int id, bool reset, FireRecorder recorder, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RawAbortClient client;
         (int Id, long At)? previousUse;
@@ -112,6 +116,6 @@ internal sealed class RawAbortClient : IDisposable
             MissEvidence.Record(id, pathAndQuery, client._socket, localPort, previousUse, $"first byte \"{client.FirstBytes}\", then {(reset ? "RST" : "FIN")}, token not fired within {timeout.TotalSeconds:0} s, {connection}");
         }
 
-        return fired is { } at ? Clock.Ms(left, at) : null;
+        return (left, fired);
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace AbortLab.Bench;
 
@@ -23,7 +24,8 @@ internal sealed class YarpProxy : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<YarpProxy> StartAsync(int backendPort, bool abortLab, bool http2Upstream)
+    /// <summary>Starts the proxy; with <paramref name="stages"/>, each <c>/hold/{id}</c> sample notes where its abort's time went.</summary>
+    public static async Task<YarpProxy> StartAsync(int backendPort, bool abortLab, bool http2Upstream, HopStages? stages = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -40,6 +42,20 @@ internal sealed class YarpProxy : IAsyncDisposable
                     VersionPolicy = HttpVersionPolicy.RequestVersionExact,
                 },
             }]);
+        if (stages is not null)
+        {
+            // Runs once YARP has linked the request's token, so this callback is newer than YARP's and runs first.
+            proxy.AddTransforms(transforms => transforms.AddRequestTransform(transform =>
+            {
+                if (HopStages.SampleId(transform.HttpContext.Request.Path.Value) is { } id)
+                {
+                    transform.HttpContext.Response.RegisterForDispose(transform.HttpContext.RequestAborted.Register(() => stages.Noticed(id)));
+                }
+
+                return ValueTask.CompletedTask;
+            }));
+        }
+
         if (abortLab)
         {
             builder.Services.AddAbortLab(o => o.HopName = "proxy");
@@ -50,6 +66,20 @@ internal sealed class YarpProxy : IAsyncDisposable
         if (abortLab)
         {
             app.UseAbortLab();
+        }
+
+        if (stages is not null)
+        {
+            // Registered before YARP's callback on the same token, so it runs after YARP's has returned.
+            app.Use((context, next) =>
+            {
+                if (HopStages.SampleId(context.Request.Path.Value) is { } id)
+                {
+                    context.Response.RegisterForDispose(context.RequestAborted.Register(() => stages.Cancelled(id)));
+                }
+
+                return next(context);
+            });
         }
 
         app.MapReverseProxy();
