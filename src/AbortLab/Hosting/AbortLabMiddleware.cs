@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace AbortLab.Hosting;
 
@@ -24,7 +23,7 @@ internal sealed partial class AbortLabMiddleware
     private readonly ConnectionRegistry _connections;
     private readonly StalledUploadMonitor _uploads;
     private readonly DrainGate _drain;
-    private readonly IOptionsMonitor<AbortLabOptions> _options;
+    private readonly CurrentAbortLabOptions _options;
     private readonly HopName _hop;
     private readonly ILogger _logger;
     private readonly IAbortLabIntegration[] _integrations;
@@ -37,7 +36,7 @@ internal sealed partial class AbortLabMiddleware
         ConnectionRegistry connections,
         StalledUploadMonitor uploads,
         DrainGate drain,
-        IOptionsMonitor<AbortLabOptions> options,
+        CurrentAbortLabOptions options,
         HopName hop,
         IEnumerable<IAbortLabIntegration> integrations,
         DiagnosticsPaths diagnosticsPaths,
@@ -53,7 +52,7 @@ internal sealed partial class AbortLabMiddleware
         _options = options;
         _hop = hop;
         _logger = logger;
-        if (options.CurrentValue.Sensors.RecordOperationsAfterAbort)
+        if (options.Value.Sensors.RecordOperationsAfterAbort)
         {
             OperationAfterAbortSensor.EnsureStarted();
         }
@@ -83,7 +82,7 @@ internal sealed partial class AbortLabMiddleware
 
     private bool IsExcluded(PathString path)
     {
-        var options = _options.CurrentValue;
+        var options = _options.Value;
         var excluded = _excluded;
         if (!ReferenceEquals(excluded.Source, options))
         {
@@ -96,7 +95,7 @@ internal sealed partial class AbortLabMiddleware
 
     private async Task InvokeCoreAsync(HttpContext context)
     {
-        var options = _options.CurrentValue;
+        var options = _options.Value;
         var features = context.Features;
 
         // Every server sets a lifetime feature; a bare DefaultHttpContext has none (and no connection to abort).
@@ -155,7 +154,6 @@ internal sealed partial class AbortLabMiddleware
             }
 
             scopeFeature.Dispose();
-            scope.DetachRequest();
             features.Put(serverLifetime);
             if (upload is not null)
             {
@@ -185,7 +183,7 @@ internal sealed partial class AbortLabMiddleware
         _drain.CountRefused();
         var response = context.Response;
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        response.Headers.RetryAfter = ((long)_options.CurrentValue.Shutdown.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers.RetryAfter = ((long)_options.Value.Shutdown.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
         {
             response.Headers.Connection = "close";
@@ -220,7 +218,7 @@ internal sealed partial class AbortLabMiddleware
         var statusCode = scope.Reason == AbortReason.ClientDisconnected || timeoutLeftToOuterMiddleware
             ? options.StatusCodeFor(scope.Reason!.Value)
             : context.Response.StatusCode;
-        timeline.MarkCompleted(statusCode);
+        scope.Complete(statusCode);
 
         if (timeoutLeftToOuterMiddleware)
         {

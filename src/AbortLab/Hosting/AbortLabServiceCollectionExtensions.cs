@@ -68,6 +68,7 @@ public static class AbortLabServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AbortLabMarkerService>();
         services.TryAddSingleton<AbortLabMetrics>();
+        services.TryAddSingleton<CurrentAbortLabOptions>();
         AddFeatureOptions(services, static o => o.StalledUploads);
         AddFeatureOptions(services, static o => o.Zombies);
         AddFeatureOptions(services, static o => o.BackgroundWork);
@@ -76,8 +77,8 @@ public static class AbortLabServiceCollectionExtensions
         AddFeatureOptions(services, static o => o.Shutdown);
         services.TryAddSingleton(static provider =>
         {
-            var options = provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>();
-            return new HopName(() => options.CurrentValue.HopName, provider.GetService<IHostEnvironment>()?.ApplicationName);
+            var options = provider.GetRequiredService<CurrentAbortLabOptions>();
+            return new HopName(() => options.Value.HopName, provider.GetService<IHostEnvironment>()?.ApplicationName);
         });
 
         // Timelines: a store the program registered (shared by several hosts in one process) takes precedence.
@@ -131,8 +132,8 @@ public static class AbortLabServiceCollectionExtensions
     {
         services.TryAddSingleton<Func<T>>(provider =>
         {
-            var options = provider.GetRequiredService<IOptionsMonitor<AbortLabOptions>>();
-            return () => select(options.CurrentValue);
+            var options = provider.GetRequiredService<CurrentAbortLabOptions>();
+            return () => select(options.Value);
         });
     }
 }

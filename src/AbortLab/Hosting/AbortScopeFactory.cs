@@ -31,7 +31,7 @@ internal sealed class AbortScopeFactory
 
     /// <summary>
     /// Creates a scope, bound to its request <paramref name="context"/> if any (so that the watchdog can name its endpoint and
-    /// abort its connection) until <see cref="AbortScope.DetachRequest"/>.
+    /// abort its connection) until <see cref="AbortScope.Complete"/>.
     /// </summary>
     public AbortScope Create(in RequestDescription request, Activity? activity, ConnectionTracker? connection, HttpContext? context = null, IHttpRequestLifetimeFeature? serverLifetime = null)
     {

@@ -240,14 +240,17 @@ public sealed class AbortScope
 
     internal static void SetCurrent(AbortScope? scope) => CurrentScope.Value = scope;
 
-    /// <summary>Called when the request ends: the context is the server's again, to recycle.</summary>
-    internal void DetachRequest()
+    /// <summary>
+    /// Called when the request ends, before its context is the server's again to recycle: records the status and
+    /// lets go of the context, under the timeline's lock once.
+    /// </summary>
+    internal void Complete(int statusCode) => Timeline.MarkCompleted(statusCode, this);
+
+    /// <summary>Called by <see cref="LiveTimeline.MarkCompleted"/> under <see cref="LiveTimeline.Gate"/>.</summary>
+    internal void DetachRequestLocked()
     {
-        lock (Timeline.Gate)
-        {
-            _request = null;
-            _serverLifetime = null;
-        }
+        _request = null;
+        _serverLifetime = null;
     }
 
     /// <summary>The live request, or null once it ended.</summary>

@@ -44,7 +44,7 @@ internal sealed class LiveTimeline
         _sink = sink;
         _timeProvider = timeProvider;
         _startTimestamp = timeProvider.GetTimestamp();
-        _startedAt = timeProvider.GetUtcNow().UtcDateTime;
+        _startedAt = ReferenceEquals(timeProvider, TimeProvider.System) ? SystemClockAnchor.UtcAt(_startTimestamp) : timeProvider.GetUtcNow().UtcDateTime;
         NumericId = numericId;
         _traceId = request.TraceId;
         _hop = request.Hop;
@@ -229,10 +229,12 @@ internal sealed class LiveTimeline
         }
     }
 
-    public void MarkCompleted(int statusCode)
+    /// <summary>Records the request's end; <paramref name="owner"/>, its scope, lets go of the request in the same lock.</summary>
+    public void MarkCompleted(int statusCode, AbortScope? owner = null)
     {
         lock (Gate)
         {
+            owner?.DetachRequestLocked();
             if (_completedTimestamp != 0)
             {
                 return;

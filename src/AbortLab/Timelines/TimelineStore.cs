@@ -19,6 +19,9 @@ internal sealed class TimelineStore : IAbortTimelineStore
     private readonly object _eventGate = new();
     private readonly TimelineEvent[] _events;
     private long _lastSequence;
+
+    // Where the next event goes, (_lastSequence % capacity) kept as it grows: the writer's path has no division.
+    private int _nextEventSlot;
     private TaskCompletionSource? _eventArrived;
 
     public TimelineStore(int capacity, int eventCapacity)
@@ -165,7 +168,9 @@ internal sealed class TimelineStore : IAbortTimelineStore
         lock (_eventGate)
         {
             var sequence = ++_lastSequence;
-            _events[(sequence - 1) % _events.Length] = timelineEvent.WithSequence(sequence);
+            var slot = _nextEventSlot;
+            _events[slot] = timelineEvent.WithSequence(sequence);
+            _nextEventSlot = slot + 1 == _events.Length ? 0 : slot + 1;
             arrived = _eventArrived;
             _eventArrived = null;
         }
