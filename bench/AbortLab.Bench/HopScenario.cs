@@ -21,11 +21,11 @@ internal static class HopScenario
             await using var proxy = await YarpProxy.StartAsync(http2 ? backendH2.Port : backend.Port, abortLab, http2, stages);
             foreach (var reset in new[] { false, true })
             {
-                await MeasureWithStagesAsync(report, results, $"{name}, {(reset ? "RST" : "FIN")}", proxy.Port, settings.HopAborts, reset, recorder, stages);
+                await MeasureWithStagesAsync(report, results, $"{name}, {(reset ? "RST" : "FIN")}", proxy, settings.HopAborts, reset, recorder, stages);
             }
         }
 
-        report.Notes.Add("Where the time goes, per sample, in the YARP rows: **proxy noticed** is the client leaving → the token YARP links firing in the proxy (Kestrel noticing, plus AbortLab's scope when it is on); **YARP's callback** is how long YARP's own callback on that token ran (it cancels the upstream request, which closes the upstream connection or resets its h2c stream, on that thread); **→ backend** is from the proxy noticing to the backend's token firing (YARP's callback, then the backend's Kestrel noticing its upstream peer leave). Each is noted by a callback on the same token, one registered after YARP's and one before (a token runs its callbacks newest first), keyed by the sample's id; percentiles of each part are taken on their own, so they need not add up to the whole hop's.");
+        report.Notes.Add("Where the time goes, per sample, in the YARP rows: **proxy noticed** is the client leaving → the token YARP links firing in the proxy (bare: Kestrel's RequestAborted; with AbortLab: its scope, which the close of an HTTP/1.x connection aborts from Kestrel's ConnectionClosed, a thread-pool trip before Kestrel schedules RequestAborted from the same callback); **YARP's callback** is how long YARP's own callback on that token ran (it cancels the upstream request, which closes the upstream connection or resets its h2c stream, on that thread); **→ backend** is from the proxy noticing to the backend's token firing (YARP's callback, then the backend's Kestrel noticing its upstream peer leave). Each is noted by a callback on the same token, one registered after YARP's and one before (a token runs its callbacks newest first), keyed by the sample's id; percentiles of each part are taken on their own, so they need not add up to the whole hop's. The YARP proxies and the backend run in this benchmark's process and share its thread pool: what the proxy still does once it cancelled (its own connection's close, YARP's forward unwinding, the timeline) competes with the backend's noticing, inside → backend.");
 
         if (ExternalPeer.Find("nginx") is { } nginx)
         {
@@ -49,21 +49,26 @@ internal static class HopScenario
     /// <summary>Labels under which a row's parts are kept in the results, for the target checks.</summary>
     public static string PartLabel(string row, string part) => $"{row} · {part}";
 
-    private static async Task MeasureWithStagesAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string label, int port, int count, bool reset, FireRecorder recorder, HopStages stages, int warmup = 50)
+    private static async Task MeasureWithStagesAsync(ScenarioReport report, Dictionary<string, LatencyStats> results, string label, YarpProxy proxy, int count, bool reset, FireRecorder recorder, HopStages stages, int warmup = 50)
     {
+        var samples = new List<(int Id, (long Left, long? Fired)? Sample)>(count);
+        for (var i = 0; i < warmup + count; i++)
+        {
+            var id = Ids.Next();
+            var sample = await RawAbortClient.MeasureTimestampsAsync(proxy.Port, $"/hold/{id}", id, reset, recorder, DetectionScenario.Timeout, CancellationToken.None);
+            if (i >= warmup)
+            {
+                samples.Add((id, sample));
+            }
+        }
+
         var total = new List<double?>(count);
         var noticed = new List<double?>(count);
         var callback = new List<double?>(count);
         var toBackend = new List<double?>(count);
-        for (var i = 0; i < warmup + count; i++)
+        foreach (var (id, sample) in samples)
         {
-            var id = Ids.Next();
-            var sample = await RawAbortClient.MeasureTimestampsAsync(port, $"/hold/{id}", id, reset, recorder, DetectionScenario.Timeout, CancellationToken.None);
             var (noticedAt, cancelledAt) = stages.Take(id);
-            if (i < warmup)
-            {
-                continue;
-            }
 
             total.Add(sample is { Fired: { } fired } ? Clock.Ms(sample.Value.Left, fired) : null);
             noticed.Add(sample is { } left && noticedAt is { } n ? Clock.Ms(left.Left, n) : null);

@@ -107,7 +107,7 @@ internal sealed partial class AbortLabMiddleware
         var connection = _connections.GetOrCreate(context, out var connectionLifetime);
 
         var scope = _scopes.Create(Describe(context, options, activity, connection), activity, connection, context, serverLifetime);
-        connection?.OnRequestStarted(scope.Timeline);
+        connection?.OnRequestStarted(scope);
 
         var isUpgradeRequest = features.Find<IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
         scope.IsUpgradeRequest = isUpgradeRequest;

@@ -280,6 +280,24 @@ public sealed class AbortScope
     }
 
     /// <summary>
+    /// Aborts the scope as ClientDisconnected because its HTTP/1.x connection closed, unless the request already
+    /// ended (the connection then outlived it, as a kept-alive one does).
+    /// </summary>
+    internal bool AbortOnConnectionClosed()
+    {
+        lock (Timeline.Gate)
+        {
+            if (_request is null)
+            {
+                return false;
+            }
+        }
+
+        // Outside the lock: cancelling runs the token's callbacks.
+        return Abort(AbortReason.ClientDisconnected, AbortDetection.Server);
+    }
+
+    /// <summary>
     /// Aborts the scope as ClientDisconnected when <paramref name="exception"/> is an I/O failure and the connection
     /// shows the client has left. Returns whether the scope is aborted.
     /// </summary>

@@ -5,6 +5,7 @@ using AbortLab.Telemetry;
 using AbortLab.Timelines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -23,6 +24,43 @@ public sealed class ConnectionTrackerTests : IDisposable
         _services = new MiddlewareHarness(timeProvider: _time);
         _registry = _services.Services.GetRequiredService<ConnectionRegistry>();
         _factory = _services.Factory;
+    }
+
+    [Fact]
+    public void Http1ConnectionClosing_AbortsTheRequestRunningOnIt_AsClientDisconnected()
+    {
+        var tracker = NewTracker(isHttp1: true);
+        var scope = NewScope(tracker, new DefaultHttpContext());
+
+        _connection.Close();
+
+        Assert.Equal(AbortReason.ClientDisconnected, scope.Reason);
+        Assert.True(scope.Token.IsCancellationRequested);
+        Assert.NotNull(scope.Timeline.ToSnapshot().ConnectionClosedAt);
+    }
+
+    [Fact]
+    public void ConnectionClosing_AfterTheRequestEnded_DoesNotAbortIt()
+    {
+        var tracker = NewTracker(isHttp1: true);
+        var scope = NewScope(tracker, new DefaultHttpContext());
+        scope.Complete(200);
+        tracker.OnRequestEnded(scope, TimeSpan.FromSeconds(2));
+
+        _connection.Close();
+
+        Assert.False(scope.IsAborted);
+    }
+
+    [Fact]
+    public void Http2ConnectionClosing_LeavesTheStreamsToTheServer()
+    {
+        var tracker = NewTracker(isHttp1: false);
+        var scope = NewScope(tracker, new DefaultHttpContext());
+
+        _connection.Close();
+
+        Assert.False(scope.IsAborted);
     }
 
     [Fact]
@@ -107,10 +145,10 @@ public sealed class ConnectionTrackerTests : IDisposable
         return tracker;
     }
 
-    private AbortScope NewScope(ConnectionTracker tracker)
+    private AbortScope NewScope(ConnectionTracker tracker, HttpContext? request = null)
     {
-        var scope = _factory.Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", "conn-1"), null, tracker);
-        tracker.OnRequestStarted(scope.Timeline);
+        var scope = _factory.Create(new RequestDescription("t", "unit", null, "GET", "/", "HTTP/1.1", "conn-1"), null, tracker, request);
+        tracker.OnRequestStarted(scope);
         return scope;
     }
 
