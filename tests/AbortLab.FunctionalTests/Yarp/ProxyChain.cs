@@ -43,6 +43,7 @@ internal sealed class ProxyChain : IAsyncDisposable
             {
                 app.UseAbortLab();
                 app.MapWaitUntilAborted("/slow", backendStarted);
+                app.MapGet("/ready", () => "ready");
             },
             options => options.HopName = "backend",
             protocols);
@@ -52,6 +53,7 @@ internal sealed class ProxyChain : IAsyncDisposable
             {
                 app.UseAbortLab();
                 app.MapGet("/downstream", async (IHttpClientFactory clients) => await clients.CreateClient("backend").GetStringAsync("/slow"));
+                app.MapGet("/ready-downstream", async (IHttpClientFactory clients) => await clients.CreateClient("backend").GetStringAsync("/ready"));
                 app.MapGet("/dies-mid-response", async (HttpContext context) =>
                 {
                     await context.Response.WriteAsync("partial");

@@ -65,7 +65,15 @@ public sealed class ProxyChainTests(ITestOutputHelper output)
     [Fact]
     public async Task RouteTimeoutThroughTheProxy_Answers504_AndCancelsTheUpstream()
     {
-        await using var chain = await ProxyChain.StartAsync(http2Upstreams: false, routeTimeout: TimeSpan.FromMilliseconds(400));
+        await using var chain = await ProxyChain.StartAsync(http2Upstreams: false, routeTimeout: TimeSpan.FromSeconds(1));
+
+        // A cold chain (JIT, first connections) under a loaded CI machine can take longer than the route timeout to
+        // reach the backend; the test needs the timeout to fire while the backend is waiting, not before it started.
+        using (var warm = new HttpClient { BaseAddress = chain.Proxy.BaseAddress })
+        {
+            Assert.Equal("ready", await warm.GetStringAsync("/ready-downstream"));
+        }
+
         using var client = await RawHttpConnection.ConnectAsync(chain.Proxy.Port);
         await client.SendAsync("GET /downstream HTTP/1.1\r\nHost: test\r\nAbortLab-Tag: timeout\r\n\r\n");
 
