@@ -99,6 +99,7 @@ internal sealed class DiagnosticsEventStream(
             await writer.FlushAsync(stop.Token);
             await using var json = new Utf8JsonWriter(writer);
             var batch = new TimelineEvent[BatchSize];
+            var epoch = Encoding.UTF8.GetBytes(store.Epoch);
             var next = cursor.Next;
             while (true)
             {
@@ -125,7 +126,7 @@ internal sealed class DiagnosticsEventStream(
 
                 for (var i = 0; i < count; i++)
                 {
-                    WriteEvent(writer, json, batch[i]);
+                    EventStreamFormat.Write(writer, json, epoch, batch[i], store.Find(batch[i].RequestNumber));
                     next = batch[i].Sequence + 1;
                     if (writer.UnflushedBytes >= flushAt && !await FlushWithinLagAsync(writer, next, settings, stop.Token))
                     {
@@ -193,31 +194,5 @@ internal sealed class DiagnosticsEventStream(
         writer.Write(Encoding.UTF8.GetBytes(string.Create(
             CultureInfo.InvariantCulture,
             $"id: {id}\nevent: resync\ndata: {{\"reason\":\"{reason}\",\"epoch\":\"{store.Epoch}\",\"lastEventId\":\"{id}\"}}\n\n")));
-    }
-
-    private void WriteEvent(PipeWriter writer, Utf8JsonWriter json, in TimelineEvent timelineEvent)
-    {
-        writer.Write(Encoding.UTF8.GetBytes(string.Create(
-            CultureInfo.InvariantCulture,
-            $"id: {EventStreamCursor.IdOf(store, timelineEvent.Sequence)}\nevent: {JsonNamingPolicy.CamelCase.ConvertName(timelineEvent.Kind.ToString())}\ndata: ")));
-        json.Reset(writer);
-        JsonSerializer.Serialize(
-            json,
-            new
-            {
-                sequence = timelineEvent.Sequence,
-                kind = timelineEvent.Kind,
-                timestamp = timelineEvent.Timestamp,
-                requestId = timelineEvent.RequestId,
-                hop = timelineEvent.Hop,
-                reason = timelineEvent.Reason,
-                workName = timelineEvent.WorkName,
-                workOutcome = timelineEvent.WorkOutcome,
-                statusCode = timelineEvent.StatusCode,
-                timeline = store.Find(timelineEvent.RequestNumber),
-            },
-            DiagnosticsJson.Options);
-        json.Flush();
-        writer.Write("\n\n"u8);
     }
 }
