@@ -43,7 +43,8 @@ internal sealed class KestrelTestHost : IAsyncDisposable
         Action<WebApplication> configurePipeline,
         Action<AbortLabOptions>? configureOptions = null,
         HttpProtocols protocols = HttpProtocols.Http1,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        bool fakeLogging = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -56,7 +57,12 @@ internal sealed class KestrelTestHost : IAsyncDisposable
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddFakeLogging();
+        if (fakeLogging)
+        {
+            // Without it, AbortLab's own log sensor is the host's only logger (Logs is then not available).
+            builder.Logging.AddFakeLogging();
+        }
+
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddAbortLab(options =>
         {

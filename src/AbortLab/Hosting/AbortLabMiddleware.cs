@@ -124,7 +124,7 @@ internal sealed partial class AbortLabMiddleware
         {
             await _next(context);
         }
-        catch (Exception) when (AttachForLogsAfterPipeline(activity, scope))
+        catch (Exception exception) when (AttachForLogsAfterPipeline(activity, scope, exception))
         {
             // Never taken: the filter only attaches the timeline before the exception goes on.
             throw;
@@ -170,11 +170,17 @@ internal sealed partial class AbortLabMiddleware
     }
 
     // What is logged once the pipeline returned (Kestrel's unhandled exception, a logging middleware in front of ours)
-    // finds its timeline through the request's Activity, no longer through AbortScope.Current. Only a request that
-    // failed or was aborted gets it: the Activity's property bag costs a dictionary, and nothing else needs it.
-    private static bool AttachForLogsAfterPipeline(Activity? activity, AbortScope scope)
+    // finds its timeline through the exception or the request's Activity, no longer through AbortScope.Current. Only
+    // a request that failed or was aborted gets it: the Activity's property bag costs a dictionary, and nothing else
+    // needs it. The exception carries it even where hosting made no Activity (no logger but AbortLab's is enabled).
+    private static bool AttachForLogsAfterPipeline(Activity? activity, AbortScope scope, Exception? exception = null)
     {
         RequestTimelineLocator.Attach(activity, scope.Timeline);
+        if (exception is not null)
+        {
+            RequestTimelineLocator.Attach(exception, scope.Timeline);
+        }
+
         return false;
     }
 
