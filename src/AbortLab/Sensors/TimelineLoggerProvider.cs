@@ -7,20 +7,10 @@ namespace AbortLab.Sensors;
 /// Records every log entry of <see cref="SensorOptions.MinimumLogLevel"/> and above on the timeline of the request it
 /// was written for, whoever wrote it: the app, EF Core, Kestrel. The rig fails an abort that was logged as an error.
 /// </summary>
-/// <remarks>
-/// ASP.NET Core's hosting starts an <c>Activity</c> and a log scope for every request as soon as any logger of its
-/// category <see cref="HostingDiagnosticsCategory"/> is enabled. That category writes nothing at Warning or above while
-/// a request runs, so this provider declines it: AbortLab alone never makes hosting pay for them.
-/// </remarks>
 [ProviderAlias("AbortLab")]
 internal sealed class TimelineLoggerProvider(Func<SensorOptions> options) : ILoggerProvider
 {
-    internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
-
-    public ILogger CreateLogger(string categoryName) =>
-        string.Equals(categoryName, HostingDiagnosticsCategory, StringComparison.Ordinal)
-            ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
-            : new TimelineLogger(categoryName, options);
+    public ILogger CreateLogger(string categoryName) => new TimelineLogger(categoryName, options);
 
     public void Dispose()
     {
