@@ -19,12 +19,18 @@ internal static class MemoryScenario
     public static async Task<(ScenarioReport Report, Outcome Outcome)> RunAsync(BenchSettings settings)
     {
         var defaults = new AbortLabOptions();
-        var report = new ScenarioReport("memory", "10. Memory with full rings", $"Kestrel on loopback, {Connections} keep-alive connections sending `GET /small` until both of AbortLab's rings are full at the default capacities ({defaults.TimelineCapacity:N0} timelines, {defaults.EventCapacity:N0} events). Managed heap: `GC.GetTotalMemory(true)` with the server still running, against bare Kestrel after as many requests in the same process. Per timeline: the heap's growth while the timeline ring filled, divided by the timelines added. Per event slot: the event ring's slots are preallocated structs, so an event costs its slot whatever it records.");
+        var report = new ScenarioReport("memory", "10. Memory with full rings", $"Kestrel on loopback, {Connections} keep-alive connections sending `GET /small` until both of AbortLab's rings are full at the default capacities ({defaults.TimelineCapacity:N0} timelines, {defaults.EventCapacity:N0} events), every request recorded (`RecordedRequestsPerSecond` at its maximum; by default only {defaults.RecordedRequestsPerSecond:N0} normal requests a second are). Managed heap: `GC.GetTotalMemory(true)` with the server still running, against bare Kestrel after as many requests in the same process. Per timeline: the heap's growth while the timeline ring filled, divided by the timelines added. Per event slot: the event ring's slots are preallocated structs, so an event costs its slot whatever it records.");
 
         long full;
         double perTimeline;
         int sent, timelines, events;
-        await using (var server = await KestrelServer.StartAsync(ServerVariant.AbortLab, new FireRecorder(), configure: o => o.TimelineCapacity = defaults.TimelineCapacity))
+        await using (var server = await KestrelServer.StartAsync(ServerVariant.AbortLab, new FireRecorder(), configure: o =>
+        {
+            o.TimelineCapacity = defaults.TimelineCapacity;
+
+            // Every request recorded, so that normal requests fill the rings as fast as the client sends them.
+            o.RecordedRequestsPerSecond = 10_000_000;
+        }))
         {
             var store = server.Services.GetRequiredService<TimelineStore>();
             using var client = NewClient(server.Port);

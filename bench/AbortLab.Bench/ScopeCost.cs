@@ -1,7 +1,7 @@
 namespace AbortLab.Bench;
 
 /// <summary>What scenario 4b measured: per pair of pipelines, mean time and bytes allocated per request, bare and with AbortLab.</summary>
-internal sealed record ScopeCost(ScopeCostPair DefaultContext, ScopeCostPair? ServerLike, ScopeCostPair? App, ScopeCostPair? Excluded, IReadOnlyList<AllocationShare> AbortLabAllocations);
+internal sealed record ScopeCost(ScopeCostPair DefaultContext, ScopeCostPair? ServerLike, ScopeCostPair? App, ScopeCostPair? Excluded, ScopeCostPair? EveryRequestRecorded, IReadOnlyList<AllocationShare> AbortLabAllocations);
 
 /// <summary>One pipeline measured without and with AbortLab.</summary>
 internal sealed record ScopeCostPair(string Label, double BareNs, double AbortLabNs, double BareBytes, double AbortLabBytes)

@@ -15,7 +15,8 @@ namespace AbortLab.Bench;
 /// fresh <see cref="DefaultHttpContext"/> per request (its feature collection grows when a middleware adds
 /// features); a server-like context whose features are already there and whose collection has room, as a server's
 /// are; and an app-like pipeline (Request Timeouts with a default policy, an <see cref="HttpClient"/> call to an
-/// in-memory handler, with AbortLab's propagation handler and one tracked work).
+/// in-memory handler, with AbortLab's propagation handler and one tracked work). AbortLab runs with its defaults, so
+/// past <c>RecordedRequestsPerSecond</c> a normal request is not recorded; one row records every request.
 /// </summary>
 [MemoryDiagnoser]
 public class ScopeCostBenchmarks
@@ -26,12 +27,14 @@ public class ScopeCostBenchmarks
 
     private RequestDelegate _bare = null!;
     private RequestDelegate _withAbortLab = null!;
+    private RequestDelegate _withEveryRequestRecorded = null!;
     private RequestDelegate _withTrackedWork = null!;
     private RequestDelegate _appBare = null!;
     private RequestDelegate _appWithAbortLab = null!;
     private HttpClient _bareClient = null!;
     private HttpClient _propagatingClient = null!;
     private ServiceProvider _services = null!;
+    private ServiceProvider _recordingServices = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -52,7 +55,18 @@ public class ScopeCostBenchmarks
         _bareClient = clients.CreateClient(BareClient);
         _propagatingClient = clients.CreateClient(PropagatingClient);
 
+        var recording = new ServiceCollection();
+        recording.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        recording.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        recording.AddAbortLab(o =>
+        {
+            o.HopName = "bench";
+            o.RecordedRequestsPerSecond = 10_000_000;
+        });
+        _recordingServices = recording.BuildServiceProvider();
+
         _bare = Pipeline(null, static _ => Task.CompletedTask);
+        _withEveryRequestRecorded = Pipeline(static app => app.UseAbortLab(), static _ => Task.CompletedTask, _recordingServices);
         _withAbortLab = Pipeline(static app => app.UseAbortLab(), static _ => Task.CompletedTask);
         _withTrackedWork = Pipeline(static app => app.UseAbortLab(), static context => context.GetAbortScope().RunAsync("work", static _ => Task.CompletedTask));
         _appBare = Pipeline(static app => app.UseRequestTimeouts(), context => CallBackendAsync(_bareClient, context));
@@ -70,13 +84,20 @@ public class ScopeCostBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _services.Dispose();
+    public void Cleanup()
+    {
+        _services.Dispose();
+        _recordingServices.Dispose();
+    }
 
     [Benchmark(Baseline = true, Description = "bare pipeline")]
     public Task Bare() => _bare(NewContext());
 
     [Benchmark(Description = "UseAbortLab: scope + timeline")]
     public Task WithAbortLab() => _withAbortLab(NewContext());
+
+    [Benchmark(Description = "UseAbortLab, every request recorded (RecordedRequestsPerSecond at its maximum)")]
+    public Task WithEveryRequestRecorded() => _withEveryRequestRecorded(NewContext());
 
     [Benchmark(Description = "UseAbortLab, a path in ExcludedPaths (passed through)")]
     public Task WithExcludedPath() => _withAbortLab(NewContext(ExcludedPath));
@@ -129,9 +150,9 @@ public class ScopeCostBenchmarks
         request.Protocol = "HTTP/1.1";
     }
 
-    private RequestDelegate Pipeline(Action<IApplicationBuilder>? configure, RequestDelegate endpoint)
+    private RequestDelegate Pipeline(Action<IApplicationBuilder>? configure, RequestDelegate endpoint, IServiceProvider? services = null)
     {
-        var app = new ApplicationBuilder(_services);
+        var app = new ApplicationBuilder(services ?? _services);
         configure?.Invoke(app);
         app.Run(endpoint);
         return app.Build();

@@ -25,7 +25,7 @@ internal static class ScopeCostScenario
         config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);
 #endif
         var summary = BenchmarkRunner.Run<ScopeCostBenchmarks>(config);
-        var report = new ScenarioReport("scope-cost", "4b. Per-request cost (BenchmarkDotNet)", $"The middleware with no sockets, each pipeline without and with AbortLab: over a fresh `DefaultHttpContext` (whose feature collection has to grow for the features a middleware adds); over a server-like context (lifetime feature present, collection with room, as a server hands requests over); an app-like pipeline (Request Timeouts with a default policy, an HttpClient call to an in-memory handler; with AbortLab, its propagation handler and one tracked work); and a request whose path is in `ExcludedPaths`, which passes through. BenchmarkDotNet {(settings.Quick ? "short run (1 warm-up, 3 iterations)" : "default job, 15 to 30 iterations")}, in process.");
+        var report = new ScenarioReport("scope-cost", "4b. Per-request cost (BenchmarkDotNet)", $"The middleware with no sockets, each pipeline without and with AbortLab: over a fresh `DefaultHttpContext` (whose feature collection has to grow for the features a middleware adds); over a server-like context (lifetime feature present, collection with room, as a server hands requests over); an app-like pipeline (Request Timeouts with a default policy, an HttpClient call to an in-memory handler; with AbortLab, its propagation handler and one tracked work); a request whose path is in `ExcludedPaths`, which passes through; and the first pair's pipeline with every request recorded (by default, past `RecordedRequestsPerSecond` a normal request takes no slot in the ring and publishes no event). BenchmarkDotNet {(settings.Quick ? "short run (1 warm-up, 3 iterations)" : "default job, 15 to 30 iterations")}, in process.");
         foreach (var benchmark in summary.BenchmarksCases)
         {
             var result = summary[benchmark];
@@ -140,6 +140,7 @@ internal static class ScopeCostScenario
                 Pair("server-like context", nameof(ScopeCostBenchmarks.ServerLikeBare), nameof(ScopeCostBenchmarks.ServerLikeWithAbortLab)),
                 Pair("app-like pipeline", nameof(ScopeCostBenchmarks.AppBare), nameof(ScopeCostBenchmarks.AppWithAbortLab)),
                 Pair("a path in ExcludedPaths", nameof(ScopeCostBenchmarks.Bare), nameof(ScopeCostBenchmarks.WithExcludedPath)),
+                Pair("every request recorded", nameof(ScopeCostBenchmarks.Bare), nameof(ScopeCostBenchmarks.WithEveryRequestRecorded)),
                 allocations)
             : null;
     }

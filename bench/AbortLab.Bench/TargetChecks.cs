@@ -22,7 +22,7 @@ internal static class TargetChecks
         else
         {
             var met = cost.DefaultContext.AddedNs <= 400 && cost.DefaultContext.AddedBytes <= 256;
-            var measured = string.Join("; ", new[] { cost.DefaultContext, cost.ServerLike, cost.App }.OfType<ScopeCostPair>().Select(p => p.Describe()));
+            var measured = string.Join("; ", new[] { cost.DefaultContext, cost.ServerLike, cost.App, cost.EveryRequestRecorded }.OfType<ScopeCostPair>().Select(p => p.Describe()));
             yield return new TargetCheck(costTarget, measured, met) { Explanation = met ? null : CostExplanation(cost) };
         }
 
@@ -158,7 +158,7 @@ internal static class TargetChecks
     // Only what this run measured: scenario 4's variant without the log sensor, beside the default one.
     private static string LogSensorSplit(Dictionary<ServerVariant, OverheadRun> rps, OverheadRun bare, OverheadRun withAbortLab) =>
         rps.TryGetValue(ServerVariant.AbortLabWithoutLogSensor, out var noLogs)
-            ? FormattableString.Invariant($" Scenario 4 measured {withAbortLab.BytesPerRequest:0} B allocated per request by the server with AbortLab, {bare.BytesPerRequest:0} B bare; with AbortLab's log sensor off {noLogs.Rps / bare.Rps:P1} of bare and {noLogs.BytesPerRequest:0} B (the sensor is a logger: with a logger enabled, ASP.NET Core's hosting makes an Activity and a log scope for every request, and bare Kestrel here has none).")
+            ? FormattableString.Invariant($" Scenario 4 measured {withAbortLab.BytesPerRequest:0} B allocated per request by the server with AbortLab, {bare.BytesPerRequest:0} B bare; with AbortLab's log sensor off {noLogs.Rps / bare.Rps:P1} of bare and {noLogs.BytesPerRequest:0} B.")
             : string.Empty;
 
     // Only what this run measured: the server-like pair tells the context's own growth from AbortLab's objects, and
@@ -176,6 +176,11 @@ internal static class TargetChecks
         if (cost.AbortLabAllocations.Count > 0)
         {
             parts.Add($"the types only AbortLab allocated, sampled in scenario 4b, are {string.Join(", ", cost.AbortLabAllocations)}: {cost.AbortLabAllocations.Sum(a => a.InstanceBytes ?? 0)} B together of the {cost.ServerLike?.AddedBytes ?? cost.DefaultContext.AddedBytes:0} B added");
+        }
+
+        if (cost.EveryRequestRecorded is { } recorded)
+        {
+            parts.Add($"with every request recorded (RecordedRequestsPerSecond at its maximum, so each normal request takes a slot in the ring and publishes its events) {recorded.Describe()}");
         }
 
         if (cost.Excluded is { } excluded)

@@ -34,6 +34,9 @@ internal sealed class MiddlewareHarness : IDisposable
         services.AddAbortLab(options =>
         {
             options.HopName = "unit";
+
+            // The fake clock stands still unless a test moves it: one second's budget would be all there ever is.
+            options.RecordedRequestsPerSecond = 10_000_000;
             configure?.Invoke(options);
         });
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });

@@ -26,7 +26,7 @@ internal sealed class AbortEffects : IAbortScopeHost
     {
         _metrics.Aborted(reason, detectedBy);
         var request = scope.Timeline.Request;
-        HostingLog.RequestAborted(_logger, scope.RequestId, request.Method, request.Path, reason, detectedBy);
+        HostingLog.RequestAborted(_logger, scope.TimelineId, request.Method, request.Path, reason, detectedBy);
 
         if (scope.Activity is { IsAllDataRequested: true } activity)
         {
@@ -43,5 +43,5 @@ internal sealed class AbortEffects : IAbortScopeHost
     }
 
     public void OnCallbackFailed(AbortScope scope, AggregateException exception) =>
-        HostingLog.AbortCallbackFailed(_logger, scope.RequestId, exception);
+        HostingLog.AbortCallbackFailed(_logger, scope.TimelineId, exception);
 }

@@ -178,6 +178,8 @@ internal sealed partial class AbortLabMiddleware
         RequestTimelineLocator.Attach(activity, scope.Timeline);
         if (exception is not null)
         {
+            // A failed request is always recorded, whatever the recording budget.
+            scope.Timeline.EnsureRecorded();
             RequestTimelineLocator.Attach(exception, scope.Timeline);
         }
 
@@ -203,7 +205,7 @@ internal sealed partial class AbortLabMiddleware
     {
         var reason = scope.Reason!.Value;
         var statusCode = options.StatusCodeFor(reason);
-        HostingLog.AbortExceptionHandled(_logger, scope.RequestId, exception.GetType().Name, reason, statusCode, exception);
+        HostingLog.AbortExceptionHandled(_logger, scope.TimelineId, exception.GetType().Name, reason, statusCode, exception);
 
         if (!context.Response.HasStarted)
         {

@@ -18,9 +18,13 @@ internal sealed class AbortScopeFactory
     private readonly AbortEffects _effects;
     private readonly LiveScopeRegistry _live;
     private readonly AbortLabMetrics _metrics;
+    private readonly CurrentAbortLabOptions _options;
+    private readonly RecordingBudget _budget;
 
-    public AbortScopeFactory(TimelineStore store, TimelineSink sink, TimeProvider timeProvider, AbortEffects effects, LiveScopeRegistry live, AbortLabMetrics metrics)
+    public AbortScopeFactory(TimelineStore store, TimelineSink sink, TimeProvider timeProvider, AbortEffects effects, LiveScopeRegistry live, AbortLabMetrics metrics, CurrentAbortLabOptions options)
     {
+        _options = options;
+        _budget = new RecordingBudget(timeProvider);
         _store = store;
         _sink = sink;
         _timeProvider = timeProvider;
@@ -35,7 +39,12 @@ internal sealed class AbortScopeFactory
     /// </summary>
     public AbortScope Create(in RequestDescription request, Activity? activity, ConnectionTracker? connection, HttpContext? context = null, IHttpRequestLifetimeFeature? serverLifetime = null)
     {
-        var timeline = _store.Add(_sink, _timeProvider, request);
+        var timeline = _store.Create(_sink, _timeProvider, request);
+        if (_budget.TryTake(timeline.StartTimestamp, _options.Value.RecordedRequestsPerSecond))
+        {
+            timeline.MarkStarted();
+        }
+
         var scope = new AbortScope(_effects, timeline, activity, connection, context, serverLifetime);
         _metrics.ScopeStarted();
         _live.Add(scope);

@@ -17,6 +17,8 @@ internal sealed class TimelineSink : ITimelineSink
         _metrics = metrics;
     }
 
+    public void Record(LiveTimeline timeline) => _store.Insert(timeline);
+
     public void Append(in TimelineEvent timelineEvent) => _store.Append(timelineEvent);
 
     public void WorkStoppedAfterAbort(AbortReason reason, TimeSpan elapsed) => _metrics.WorkStoppedAfterAbort(reason, elapsed);

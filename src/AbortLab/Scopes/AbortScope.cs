@@ -62,9 +62,20 @@ public sealed class AbortScope
     public static AbortScope? Current => CurrentScope.Value;
 
     /// <summary>
-    /// Gets the identifier of the request's timeline in the timeline store.
+    /// Gets the identifier of the request's timeline in the timeline store. Reading it records the timeline if it was
+    /// not yet (see <c>AbortLabOptions.RecordedRequestsPerSecond</c>), so that the id can be looked up.
     /// </summary>
-    public string RequestId => Timeline.Id;
+    public string RequestId
+    {
+        get
+        {
+            Timeline.EnsureRecorded();
+            return Timeline.Id;
+        }
+    }
+
+    /// <summary>The timeline's id for AbortLab's own logs: reading it records nothing.</summary>
+    internal string TimelineId => Timeline.Id;
 
     /// <summary>
     /// Gets a token that fires when the request's work must stop, whatever the reason. It is never reused by another

@@ -5,6 +5,9 @@ namespace AbortLab;
 /// </summary>
 internal interface ITimelineSink
 {
+    /// <summary>Puts the timeline in the store's ring (when its slot holds no newer one).</summary>
+    void Record(LiveTimeline timeline);
+
     /// <summary>Appends an event to the event feed.</summary>
     void Append(in TimelineEvent timelineEvent);
 

@@ -8,6 +8,13 @@ namespace AbortLab;
 /// the store as an event in the same order, so a reader never sees a work stop before the abort that caused it.
 /// Times are taken from the monotonic clock and turned into UTC from the start time, so durations never jump.
 /// </summary>
+/// <remarks>
+/// A timeline is <em>recorded</em> (in the store's ring, its events on the feed) from its start while the host's
+/// recording budget allows (<c>AbortLabOptions.RecordedRequestsPerSecond</c>), else from the moment it turns
+/// out to matter: an abort, a zombie, a log, detached or faulted work, an exception out of the pipeline, a status of 500
+/// or above, or its id asked for. Until then it is written as usual but publishes nothing: a request that ends
+/// normally under load costs no slot in the ring and no event.
+/// </remarks>
 [DebuggerDisplay("{Id,nq} {Request.Method,nq} {Request.Path,nq}")]
 internal sealed class LiveTimeline
 {
@@ -38,6 +45,7 @@ internal sealed class LiveTimeline
     private long _connectionClosedTimestamp;
     private bool _workStopReported;
     private bool _zombie;
+    private bool _recorded;
 
     public LiveTimeline(ITimelineSink sink, TimeProvider timeProvider, long numericId, in RequestDescription request)
     {
@@ -84,6 +92,8 @@ internal sealed class LiveTimeline
 
     public TimeProvider TimeProvider => _timeProvider;
 
+    public long StartTimestamp => _startTimestamp;
+
     public DateTimeOffset StartedAt => new(_startedAt);
 
     public DateTimeOffset? AbortedAt
@@ -108,16 +118,42 @@ internal sealed class LiveTimeline
         }
     }
 
+    /// <summary>Whether the timeline is in the store and publishes its events (see the remarks on the type).</summary>
+    public bool IsRecorded
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _recorded;
+            }
+        }
+    }
+
     public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
     {
+        if (!_recorded)
+        {
+            return;
+        }
+
         _sink.Append(new TimelineEvent(0, kind, ToUtc(timestamp), NumericId, _hop, reason, work?.Name, work?.Outcome, statusCode));
     }
 
     /// <summary>
-    /// Publishes the start, without the lock: called by the store that made the timeline, before any scope hands it
-    /// out, so no other event of this timeline can come first.
+    /// Records the timeline from its start, without the lock: called by whoever made the timeline, before any scope
+    /// hands it out, so no other event of this timeline can come first.
     /// </summary>
-    public void MarkStarted() => Publish(TimelineEventKind.RequestStarted, _startTimestamp);
+    public void MarkStarted() => RecordLocked();
+
+    /// <summary>Records the timeline now if it is not yet: its id is about to be shown, or it turned out to matter.</summary>
+    public void EnsureRecorded()
+    {
+        lock (Gate)
+        {
+            RecordLocked();
+        }
+    }
 
     public void MarkAborted(AbortReason reason)
     {
@@ -130,6 +166,7 @@ internal sealed class LiveTimeline
 
             _abortedTimestamp = Now();
             _reason = reason;
+            RecordLocked();
             Publish(TimelineEventKind.RequestAborted, _abortedTimestamp, reason);
             ReportWorkStoppedIfDone();
         }
@@ -159,6 +196,10 @@ internal sealed class LiveTimeline
             entry.EndTimestamp = Now();
             entry.Outcome = outcome;
             entry.Error = error;
+            if (outcome == WorkOutcome.Faulted)
+            {
+                RecordLocked();
+            }
             if (entry.Detached)
             {
                 Publish(TimelineEventKind.DetachedWorkChanged, entry.EndTimestamp, work: entry);
@@ -184,6 +225,7 @@ internal sealed class LiveTimeline
 
             var entry = new WorkEntry(name, Now()) { Detached = true };
             (sensors.Detached ??= new List<WorkEntry>(1)).Add(entry);
+            RecordLocked();
             Publish(TimelineEventKind.DetachedWorkChanged, entry.StartTimestamp, work: entry);
             return entry;
         }
@@ -209,6 +251,7 @@ internal sealed class LiveTimeline
                 Message = message.Length <= 512 ? message : message[..512],
                 Exception = exceptionType,
             });
+            RecordLocked();
             Publish(TimelineEventKind.LogRecorded, now);
         }
     }
@@ -225,6 +268,7 @@ internal sealed class LiveTimeline
 
             var now = Now();
             ((_sensors ??= new SensorRecords()).Operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
+            RecordLocked();
             Publish(TimelineEventKind.OperationAfterAbort, now);
         }
     }
@@ -242,6 +286,11 @@ internal sealed class LiveTimeline
 
             _completedTimestamp = Now();
             _statusCode = statusCode;
+            if (statusCode >= 500)
+            {
+                RecordLocked();
+            }
+
             Publish(TimelineEventKind.RequestCompleted, _completedTimestamp, statusCode: statusCode);
             ReportWorkStoppedIfDone();
         }
@@ -253,6 +302,10 @@ internal sealed class LiveTimeline
         lock (Gate)
         {
             _statusCode = statusCode;
+            if (statusCode >= 500)
+            {
+                RecordLocked();
+            }
         }
     }
 
@@ -300,6 +353,7 @@ internal sealed class LiveTimeline
             if (!_zombie)
             {
                 _zombie = true;
+                RecordLocked();
                 Publish(TimelineEventKind.ZombieDetected, Now());
             }
 
@@ -338,6 +392,20 @@ internal sealed class LiveTimeline
                     : null,
             };
         }
+    }
+
+    // Under the lock, or before the timeline is handed out. The store takes it, then the feed hears of its start (at
+    // the time it started) before any later event.
+    private void RecordLocked()
+    {
+        if (_recorded)
+        {
+            return;
+        }
+
+        _recorded = true;
+        _sink.Record(this);
+        Publish(TimelineEventKind.RequestStarted, _startTimestamp);
     }
 
     private WorkRecord[] ToRecords(List<WorkEntry>? entries)

@@ -13,8 +13,10 @@ internal sealed class TimelineStore : IAbortTimelineStore
 
     // Timelines are added without a lock (every request adds one, so a shared lock was contended): the id comes from
     // an atomic increment and the slot takes the newest timeline by compare-exchange. Readers check each slot's id.
+    // Not every id is recorded (LiveTimeline's remarks), so a slot holds the newest recorded timeline of its ids.
     private readonly LiveTimeline?[] _timelines;
     private long _lastTimelineId;
+    private int _occupiedSlots;
 
     private readonly object _eventGate = new();
     private readonly TimelineEvent[] _events;
@@ -45,10 +47,8 @@ internal sealed class TimelineStore : IAbortTimelineStore
     /// <summary>The id of the newest timeline: it moves whenever a request is recorded, so a reader can tell a quiet window.</summary>
     public long LastTimelineId => Interlocked.Read(ref _lastTimelineId);
 
-    public int Count
-    {
-        get => (int)Math.Min(Interlocked.Read(ref _lastTimelineId), _timelines.Length);
-    }
+    /// <summary>How many timelines the ring holds.</summary>
+    public int Count => Volatile.Read(ref _occupiedSlots);
 
     public int EventCount
     {
@@ -82,10 +82,22 @@ internal sealed class TimelineStore : IAbortTimelineStore
         Append(new TimelineEvent(0, TimelineEventKind.ShutdownReported, report.CompletedAt, 0, report.Hop));
     }
 
+    /// <summary>Makes a timeline and records it from its start.</summary>
     public LiveTimeline Add(ITimelineSink sink, TimeProvider timeProvider, in RequestDescription request)
     {
-        var id = Interlocked.Increment(ref _lastTimelineId);
-        var timeline = new LiveTimeline(sink, timeProvider, id, request);
+        var timeline = Create(sink, timeProvider, request);
+        timeline.MarkStarted();
+        return timeline;
+    }
+
+    /// <summary>Makes a timeline with the next id, not yet recorded: nothing reads it until it is.</summary>
+    public LiveTimeline Create(ITimelineSink sink, TimeProvider timeProvider, in RequestDescription request) =>
+        new(sink, timeProvider, Interlocked.Increment(ref _lastTimelineId), request);
+
+    /// <summary>Puts a timeline in its slot, unless the slot holds a newer one (a timeline recorded late may find that).</summary>
+    public void Insert(LiveTimeline timeline)
+    {
+        var id = timeline.NumericId;
         ref var slot = ref _timelines[SlotOf(id)];
         var current = Volatile.Read(ref slot);
         while (current is null || current.NumericId < id)
@@ -93,14 +105,16 @@ internal sealed class TimelineStore : IAbortTimelineStore
             var seen = Interlocked.CompareExchange(ref slot, timeline, current);
             if (ReferenceEquals(seen, current))
             {
-                break;
+                if (current is null)
+                {
+                    Interlocked.Increment(ref _occupiedSlots);
+                }
+
+                return;
             }
 
             current = seen;
         }
-
-        timeline.MarkStarted();
-        return timeline;
     }
 
     public RequestTimeline? Find(string id)
@@ -132,24 +146,25 @@ internal sealed class TimelineStore : IAbortTimelineStore
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Limit, TimelineQuery.MaxLimit, nameof(query));
 
+        // Newest first. Ids that were never recorded leave their slots to older timelines, so every slot is read (a
+        // diagnostics query, not a request's path), then the newest matches are kept.
         var matches = new List<LiveTimeline>(Math.Min(query.Limit, 64));
-        var last = Interlocked.Read(ref _lastTimelineId);
-        var oldest = Math.Max(1, last - _timelines.Length + 1);
-        for (var id = last; id >= oldest && matches.Count < query.Limit; id--)
+        foreach (var slot in _timelines)
         {
-            // A slot may still hold an older timeline (its new one is being added) or a newer one (it wrapped).
-            var timeline = Volatile.Read(ref _timelines[SlotOf(id)]);
-            if (timeline is null || timeline.NumericId != id)
-            {
-                continue;
-            }
-
-            if ((query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
-                (query.Hop is null || string.Equals(query.Hop, timeline.Request.Hop, StringComparison.Ordinal)) &&
+            var timeline = Volatile.Read(in slot);
+            if (timeline is not null &&
+                (query.Tag is null || string.Equals(query.Tag, timeline.Request.Tag, StringComparison.Ordinal)) &&
+                (query.Hop is null || string.Equals(query.Hop, timeline.Hop, StringComparison.Ordinal)) &&
                 (query.TraceId is null || string.Equals(query.TraceId, timeline.KnownTraceId, StringComparison.Ordinal)))
             {
                 matches.Add(timeline);
             }
+        }
+
+        matches.Sort(static (a, b) => b.NumericId.CompareTo(a.NumericId));
+        if (matches.Count > query.Limit)
+        {
+            matches.RemoveRange(query.Limit, matches.Count - query.Limit);
         }
 
         // Each snapshot takes its own timeline's lock.

@@ -50,7 +50,7 @@ internal sealed class PendingUpload
 
             if (_body.TryStartReadAhead())
             {
-                UploadLog.ReadAheadStarted(_logger, _scope.RequestId);
+                UploadLog.ReadAheadStarted(_logger, _scope.TimelineId);
             }
 
             if (_socket is null)
@@ -65,7 +65,7 @@ internal sealed class PendingUpload
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
             {
-                UploadLog.UploadProbeFailed(_logger, _scope.RequestId, exception);
+                UploadLog.UploadProbeFailed(_logger, _scope.TimelineId, exception);
                 _socket = null;
                 return _body.IsReadingAhead;
             }
@@ -75,7 +75,7 @@ internal sealed class PendingUpload
                 return false;
             }
 
-            UploadLog.StalledUploadDetected(_logger, _scope.RequestId, peerGone);
+            UploadLog.StalledUploadDetected(_logger, _scope.TimelineId, peerGone);
             _scope.Abort(AbortReason.ClientDisconnected, AbortDetection.SocketProbe);
 
             // The server is blocked on back-pressure and would not notice by itself: free the connection.

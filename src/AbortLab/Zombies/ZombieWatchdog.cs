@@ -47,7 +47,7 @@ internal sealed class ZombieWatchdog
             watchdog._metrics.ZombieDetected(reason);
             ZombieLog.ZombieDetected(
                 watchdog._logger,
-                scope.RequestId,
+                scope.TimelineId,
                 scope.EndpointName,
                 options.Threshold.TotalMilliseconds,
                 reason,
@@ -65,7 +65,7 @@ internal sealed class ZombieWatchdog
             Timer?.Dispose();
             if (!scope.Timeline.IsCompleted && scope.TryAbortConnection())
             {
-                ZombieLog.ZombieConnectionAborted(watchdog._logger, scope.RequestId, options.AbortConnectionAfter.TotalMilliseconds);
+                ZombieLog.ZombieConnectionAborted(watchdog._logger, scope.TimelineId, options.AbortConnectionAfter.TotalMilliseconds);
             }
         }
     }
