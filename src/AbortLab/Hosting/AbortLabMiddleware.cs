@@ -172,7 +172,7 @@ internal sealed partial class AbortLabMiddleware
     // What is logged once the pipeline returned (Kestrel's unhandled exception, a logging middleware in front of ours)
     // finds its timeline through the exception or the request's Activity, no longer through AbortScope.Current. Only
     // a request that failed or was aborted gets it: the Activity's property bag costs a dictionary, and nothing else
-    // needs it. The exception carries it even where hosting made no Activity (no logger but AbortLab's is enabled).
+    // needs it. The exception carries it even where hosting made no Activity (its category filtered off).
     private static bool AttachForLogsAfterPipeline(Activity? activity, AbortScope scope, Exception? exception = null)
     {
         RequestTimelineLocator.Attach(activity, scope.Timeline);

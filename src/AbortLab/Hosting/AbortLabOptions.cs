@@ -40,9 +40,8 @@ public sealed class AbortLabOptions
     /// feed) whatever becomes of them. Past it, within the same second, a request is recorded only once it turns out to
     /// matter: aborted (client gone, timeout, shutdown, code), a zombie, a log of <see cref="SensorOptions.MinimumLogLevel"/>
     /// or above, detached or faulted work, an exception out of the pipeline, a status of 500 or above, or
-    /// <see cref="AbortScope.RequestId"/> read. A request that
-    /// ends normally under heavy load then costs no slot in the ring and no event, and the dashboard still shows up to
-    /// this many normal requests a second.
+    /// <see cref="AbortScope.RequestId"/> read. A request that ends normally under heavy load then costs no slot in the
+    /// ring and no event, and the dashboard still shows up to this many normal requests a second.
     /// </summary>
     /// <value>Defaults to 1 000; from 0 (only requests that matter) to 10 000 000 (in effect, every request).</value>
     [Range(0, 10_000_000)]

@@ -7,14 +7,12 @@ namespace AbortLab.Hosting;
 /// </summary>
 internal sealed class RecordingBudget
 {
-    private readonly TimeProvider _timeProvider;
     private readonly long _ticksPerSecond;
     private long _windowStart;
     private int _taken;
 
     public RecordingBudget(TimeProvider timeProvider)
     {
-        _timeProvider = timeProvider;
         _ticksPerSecond = timeProvider.TimestampFrequency;
         _windowStart = long.MinValue;
     }

@@ -118,18 +118,6 @@ internal sealed class LiveTimeline
         }
     }
 
-    /// <summary>Whether the timeline is in the store and publishes its events (see the remarks on the type).</summary>
-    public bool IsRecorded
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _recorded;
-            }
-        }
-    }
-
     public void Publish(TimelineEventKind kind, long timestamp, AbortReason? reason = null, WorkEntry? work = null, int? statusCode = null)
     {
         if (!_recorded)
@@ -200,6 +188,7 @@ internal sealed class LiveTimeline
             {
                 RecordLocked();
             }
+
             if (entry.Detached)
             {
                 Publish(TimelineEventKind.DetachedWorkChanged, entry.EndTimestamp, work: entry);
