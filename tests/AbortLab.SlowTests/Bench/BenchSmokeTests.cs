@@ -19,7 +19,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output) : IDisposable
         var repository = RepositoryRoot.Find();
         using (var run = ChildProcess.Start("dotnet", ["run", "-c", "Release", "--project", Path.Combine(repository, "bench", "AbortLab.Bench"), "--", "--quick", "--output", _results], repository, output))
         {
-            await run.RunToSuccessAsync(TimeSpan.FromMinutes(10));
+            await run.RunToSuccessAsync(TimeSpan.FromMinutes(15));
         }
 
         var markdown = await File.ReadAllTextAsync(Path.Combine(_results, "latest-quick.md"));
