@@ -54,7 +54,13 @@ internal static class DocsSnippets
         var idempotency = context.Features.Get<IIdempotencyFeature>()!;
         await using var mark = SqliteIdempotencyStore.CreateMarkCommittedCommand(connection, idempotency.Key, idempotency.Owner);
         mark.Transaction = transaction;
-        await mark.ExecuteNonQueryAsync(token);
+        if (await mark.ExecuteNonQueryAsync(token) != 1)
+        {
+            // This attempt's lease ran out and another request holds the key now: roll the side effect back.
+            await transaction.RollbackAsync(token);
+            return;
+        }
+
         await transaction.CommitAsync(token);
         idempotency.MarkCommitted();
         #endregion

@@ -31,7 +31,11 @@ public sealed class SqliteIdempotencyStore : IIdempotencyStore
     /// <param name="connection">An open connection to the store's database.</param>
     /// <param name="key">The idempotency key (<see cref="IIdempotencyFeature.Key"/>).</param>
     /// <param name="owner">The owner (<see cref="IIdempotencyFeature.Owner"/>).</param>
-    /// <returns>The command; set its transaction, run it, and dispose of it.</returns>
+    /// <returns>
+    /// The command; set its transaction, run it, and dispose of it. It changes one row while <paramref name="owner"/> still
+    /// holds the key, none once another request took the key over (this attempt stalled past its lease): then roll the
+    /// transaction back, or the side effect runs twice.
+    /// </returns>
     public static DbCommand CreateMarkCommittedCommand(DbConnection connection, string key, string owner) =>
         AdoNetIdempotencyStore.CreateMarkCommittedCommand(connection, key, owner);
 

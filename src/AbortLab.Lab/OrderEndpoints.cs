@@ -29,7 +29,7 @@ internal static class OrderEndpoints
             var scope = context.GetAbortScope();
             await scope.RunAsync("before-commit", token => Task.Delay(delay, token));
             var idempotency = context.Features.Get<IIdempotencyFeature>();
-            long order;
+            long? order;
             try
             {
                 order = await InsertOrderAsync(scope, database, idempotency);
@@ -43,6 +43,14 @@ internal static class OrderEndpoints
                     statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Database unavailable",
                     detail: "The order was not made. Retry with the same Idempotency-Key.");
+            }
+
+            if (order is null)
+            {
+                return Results.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Key taken over",
+                    detail: "This attempt stalled past its lease and another request now holds the Idempotency-Key; this attempt made no order. Retry with the same key to learn the outcome.");
             }
 
             idempotency?.MarkCommitted();
@@ -59,7 +67,9 @@ internal static class OrderEndpoints
         });
     }
 
-    private static Task<long> InsertOrderAsync(AbortScope scope, LabDatabase database, IIdempotencyFeature? idempotency) =>
+    // Null when the key's commit mark found another owner: this attempt's lease ran out and the key was taken over, so
+    // its order is rolled back rather than written a second time.
+    private static Task<long?> InsertOrderAsync(AbortScope scope, LabDatabase database, IIdempotencyFeature? idempotency) =>
         scope.RunAsync("insert-order", async token =>
         {
             await using var connection = database.CreateConnection();
@@ -77,11 +87,15 @@ internal static class OrderEndpoints
                 // a retry would run again.
                 await using var mark = database.CreateMarkCommittedCommand(connection, idempotency.Key, idempotency.Owner);
                 mark.Transaction = transaction;
-                await mark.ExecuteNonQueryAsync(token);
+                if (await mark.ExecuteNonQueryAsync(token) != 1)
+                {
+                    await transaction.RollbackAsync(token);
+                    return (long?)null;
+                }
             }
 
             await transaction.CommitAsync(token);
-            return id;
+            return (long?)id;
         });
 
     private static void AddParameter(DbCommand command, string name, object value)

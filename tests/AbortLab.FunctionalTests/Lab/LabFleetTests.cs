@@ -104,7 +104,8 @@ public sealed class LabFleetTests(PostgresFixture postgres, ITestOutputHelper ou
 
             Assert.Equal(137, labs[victim].Process.ExitCode);
             Assert.Contains(firstRound, r => r.Process == victim && r.Outcome == LabOrders.ConnectionLost);
-            Assert.All(firstRound.Where(r => r.Process != victim), r => Assert.Contains(r.Outcome, FinalOutcomes));
+            // A survivor that stalled past its lease while the fleet ran loses its key to another and makes no order.
+            Assert.All(firstRound.Where(r => r.Process != victim), r => Assert.Contains(r.Outcome, FinalOutcomes.Append(LabOrders.TakenOver)));
             Assert.All(retries, r => Assert.Contains(r.Outcome, FinalOutcomes));
             Assert.All(Enumerable.Range(0, Keys).Select(Key), key => Assert.Equal(1, rows.GetValueOrDefault(key)));
             Assert.True(runners > 1, "One process made every order: the keys were never contended.");

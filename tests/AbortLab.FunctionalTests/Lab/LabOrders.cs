@@ -14,6 +14,7 @@ internal static class LabOrders
     public const string CommittedResponseLost = "committed, response lost";
     public const string InProgress = "in progress";
     public const string ConnectionLost = "connection lost";
+    public const string TakenOver = "taken over";
 
     /// <summary>A retry is the same request: same target (the commit delay is part of it), same body, same key.</summary>
     public static Task<HttpResponseMessage> SendAsync(HttpClient http, string key, int commitDelayMs)
@@ -52,6 +53,8 @@ internal static class LabOrders
             ? CommittedResponseLost
             : problem.GetProperty("title").GetString() == "Request in progress"
                 ? InProgress
+                : problem.GetProperty("title").GetString() == "Key taken over"
+                ? TakenOver
                 : $"{((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)} {problem}";
     }
 
