@@ -28,6 +28,8 @@ internal sealed class LabTopology : IAsyncDisposable
     private readonly SemaphoreSlim _restarting = new(1, 1);
     private Func<int, WebApplication> _appFactory = null!;
     private WebApplication? _app;
+    private int _appRestarts;
+    private Uri _backendForApp = null!;
 
     private LabTopology(IAbortTimelineStore store)
     {
@@ -44,11 +46,18 @@ internal sealed class LabTopology : IAsyncDisposable
 
     public Uri Backend { get; private set; } = null!;
 
+    /// <summary>How many times the app hop was restarted through <see cref="RestartAppAsync"/>.</summary>
+    public int AppRestarts => Volatile.Read(ref _appRestarts);
+
     /// <summary>The database of the orders, the idempotency keys and the database scenarios.</summary>
     public LabDatabase Database { get; private init; } = null!;
 
     /// <summary>Starts the backend, then the app, then the edge: each needs the address of the one behind it.</summary>
-    public static async Task<LabTopology> StartAsync(LabOptions options, IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
+    /// <param name="options">The lab's options.</param>
+    /// <param name="configuration">Configuration passed on to every hop.</param>
+    /// <param name="logging">Adds loggers to every hop.</param>
+    /// <param name="routeToBackend">Where the app reaches the backend, given the backend's address (tests put a TCP hop between).</param>
+    public static async Task<LabTopology> StartAsync(LabOptions options, IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Func<Uri, Uri>? routeToBackend = null)
     {
         var database = LabDatabase.Prepare(options);
         var topology = new LabTopology(AbortTimelineStore.Create()) { Database = database };
@@ -64,6 +73,7 @@ internal sealed class LabTopology : IAsyncDisposable
             ScenarioEndpoints.MapSlow(backend);
             backend.MapAbortLab();
             topology.Backend = await topology.StartAsync(backend, "backend", options.Backend.Port);
+            topology._backendForApp = routeToBackend?.Invoke(topology.Backend) ?? topology.Backend;
 
             topology._appFactory = port => topology.BuildApp(configuration, logging, address, port, upstreamProtocols, http2, database);
             var app = topology._appFactory(options.App.Port);
@@ -136,6 +146,7 @@ internal sealed class LabTopology : IAsyncDisposable
         try
         {
             var old = _app!;
+            Interlocked.Increment(ref _appRestarts);
             await old.StopAsync();
             _hosts.Remove(old);
             await old.DisposeAsync();
@@ -175,9 +186,10 @@ internal sealed class LabTopology : IAsyncDisposable
             services =>
             {
                 services.AddSingleton<LabDataSet>();
+                services.AddExceptionHandler<UpstreamFailureHandler>();
                 services.AddHttpClient(BackendClient, client =>
                 {
-                    client.BaseAddress = Backend;
+                    client.BaseAddress = _backendForApp;
                     client.DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
                     client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
                 }).AddAbortPropagation();

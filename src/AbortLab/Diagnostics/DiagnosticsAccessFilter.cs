@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,13 +14,6 @@ namespace AbortLab.Diagnostics;
 /// </summary>
 internal sealed class DiagnosticsAccessFilter(Func<DiagnosticsOptions> options, ILogger<DiagnosticsAccessFilter> logger) : IEndpointFilter
 {
-    // The headers that proxies and CDNs use to pass the client on. UseForwardedHeaders removes the ones it applied.
-    private static readonly string[] ProxyHeaders =
-    [
-        "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Real-IP",
-        "X-Client-IP", "X-Cluster-Client-IP", "True-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP", "Via",
-    ];
-
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -31,33 +23,13 @@ internal sealed class DiagnosticsAccessFilter(Func<DiagnosticsOptions> options, 
             return next(context);
         }
 
-        if (Refusal(http, options()) is not { } why)
+        if (LocalRequestRule.Refusal(http, options().AllowedHosts) is not { } why)
         {
             return next(context);
         }
 
-        DiagnosticsLog.DiagnosticsRefused(logger, http.Request.Path, why);
+        DiagnosticsLog.DiagnosticsRefused(logger, http.Request.Path, $"{why}; RequireAuthorization opens the diagnostics to other clients");
         return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status404NotFound));
-    }
-
-    private static string? Refusal(HttpContext http, DiagnosticsOptions diagnostics)
-    {
-        if (!IsLocal(http.Connection.RemoteIpAddress))
-        {
-            return "the client is not on this machine";
-        }
-
-        foreach (var header in ProxyHeaders)
-        {
-            if (http.Request.Headers.ContainsKey(header))
-            {
-                return $"it came through a proxy ({header}); use RequireAuthorization to open the diagnostics to it";
-            }
-        }
-
-        return IsAllowedHost(http.Request.Host.Host, diagnostics.AllowedHosts)
-            ? null
-            : "its Host header does not name this machine (add the name to AbortLabOptions.Diagnostics.AllowedHosts)";
     }
 
     private static void AddSecurityHeaders(HttpResponse response)
@@ -69,32 +41,5 @@ internal sealed class DiagnosticsAccessFilter(Func<DiagnosticsOptions> options, 
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
-    }
-
-    // No IP address: a Unix domain socket or a named pipe, local by nature.
-    private static bool IsLocal(IPAddress? address) =>
-        address is null || IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
-
-    private static bool IsAllowedHost(string host, IList<string> allowed)
-    {
-        if (string.IsNullOrEmpty(host))
-        {
-            return false;
-        }
-
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        foreach (var name in allowed)
-        {
-            if (string.Equals(host, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -60,6 +60,42 @@ public sealed class LabSafetyTests(LabFixture lab, ITestOutputHelper output) : I
     }
 
     [Theory]
+    [InlineData("127.0.0.1.nip.io")]
+    [InlineData("localhost.attacker.example")]
+    [InlineData("abortlab.internal")]
+    public async Task TheAdminRestart_RefusesARebindingHost_EvenFromItsOwnOrigin(string host)
+    {
+        using var http = new HttpClient { BaseAddress = lab.Topology.EdgeHttp };
+        var authority = $"{host}:{lab.Topology.EdgeHttp.Port}";
+        var restartsBefore = lab.Topology.AppRestarts;
+
+        // What a page on the rebinding name sends: same-origin with itself, so the header needs no preflight.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/lab-admin/restart-app");
+        request.Headers.Host = authority;
+        request.Headers.Add("X-AbortLab-Admin", "restart");
+        request.Headers.Add("Origin", $"http://{authority}");
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Host", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(restartsBefore, lab.Topology.AppRestarts);
+    }
+
+    [Fact]
+    public async Task TheAdminRestart_RefusesARequestThatCameThroughAProxy()
+    {
+        using var http = new HttpClient { BaseAddress = lab.Topology.EdgeHttp };
+        var restartsBefore = lab.Topology.AppRestarts;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/lab-admin/restart-app") { Headers = { { "X-AbortLab-Admin", "restart" }, { "X-Forwarded-For", "203.0.113.9" } } };
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(restartsBefore, lab.Topology.AppRestarts);
+    }
+
+    [Theory]
     [InlineData("/lab/order/count", "POST")]
     [InlineData("/lab/nowhere", "GET")]
     [InlineData("/lab/slow?ms=abc", "GET")]
