@@ -67,6 +67,31 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
         }
     }
 
+    /// <summary>Resets every connection open now, on both sides, as a crashed peer or a firewall would.</summary>
+    /// <returns>How many connections were reset.</returns>
+    public int ResetOpen()
+    {
+        lock (_open)
+        {
+            foreach (var client in _open)
+            {
+                try
+                {
+                    client.Client.LingerState = new LingerOption(true, 0);
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                }
+
+                client.Dispose();
+            }
+
+            var count = _open.Count / 2;
+            _open.Clear();
+            return count;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();

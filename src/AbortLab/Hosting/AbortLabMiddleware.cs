@@ -120,6 +120,7 @@ internal sealed partial class AbortLabMiddleware
 
         var upload = _uploads.Begin(context, scope, serverLifetime, connection is { IsHttp1: true }, isUpgradeRequest);
         var timeoutLeftToOuterMiddleware = false;
+        var statusLeftToOuterMiddleware = false;
         try
         {
             await _next(context);
@@ -134,6 +135,7 @@ internal sealed partial class AbortLabMiddleware
             // Only an abort, or what the connection proves, is ours to answer for; any other cancellation is not.
             if (!scope.AttributeToClientDeparture(exception))
             {
+                statusLeftToOuterMiddleware = true;
                 throw;
             }
 
@@ -141,10 +143,17 @@ internal sealed partial class AbortLabMiddleware
             {
                 // The Request Timeouts middleware around us answers with its policy's status.
                 timeoutLeftToOuterMiddleware = true;
+                statusLeftToOuterMiddleware = true;
                 throw;
             }
 
             AnswerAbort(context, scope, serverLifetime, options, exception);
+        }
+        catch
+        {
+            // An exception handler around us (or Kestrel's 500) writes the status: the timeline takes the one written.
+            statusLeftToOuterMiddleware = true;
+            throw;
         }
         finally
         {
@@ -165,7 +174,7 @@ internal sealed partial class AbortLabMiddleware
                 integration.OnPipelineEnded(context, scope, options);
             }
 
-            Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware);
+            Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware, statusLeftToOuterMiddleware && !context.Response.HasStarted);
         }
     }
 
@@ -219,16 +228,17 @@ internal sealed partial class AbortLabMiddleware
         }
     }
 
-    private void Complete(HttpContext context, AbortScope scope, ConnectionTracker? connection, AbortLabOptions options, bool timeoutLeftToOuterMiddleware)
+    private void Complete(HttpContext context, AbortScope scope, ConnectionTracker? connection, AbortLabOptions options, bool timeoutLeftToOuterMiddleware, bool statusLeftToOuterMiddleware)
     {
         var timeline = scope.Timeline;
-        // A departed client saw no response: its timeline records the status its abort maps to.
+        // A departed client saw no response: its timeline records the status its abort maps to. An exception left to
+        // the middleware around us records 500 (what Kestrel answers when nobody handles it) until the response ends.
         var statusCode = scope.Reason == AbortReason.ClientDisconnected || timeoutLeftToOuterMiddleware
             ? options.StatusCodeFor(scope.Reason!.Value)
-            : context.Response.StatusCode;
+            : statusLeftToOuterMiddleware ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
         scope.Complete(statusCode);
 
-        if (timeoutLeftToOuterMiddleware)
+        if (statusLeftToOuterMiddleware && scope.Reason != AbortReason.ClientDisconnected)
         {
             context.Response.OnCompleted(static state =>
             {
