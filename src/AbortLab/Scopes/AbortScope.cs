@@ -40,6 +40,8 @@ public sealed class AbortScope
     private readonly IAbortScopeObserver? _connection;
     private int _reason;
     private int _requestAbortedFired;
+    private int _shutdownAcknowledged;
+    private long _goodbyeUntil;
     private HttpContext? _request;
     private IHttpRequestLifetimeFeature? _serverLifetime;
 
@@ -121,6 +123,23 @@ public sealed class AbortScope
 
     /// <summary>An SSE or WebSocket session: told first on shutdown, so it can say goodbye to its client.</summary>
     internal bool IsStream { get; set; }
+
+    /// <summary>
+    /// Tells a stream that the server stops, instead of aborting its scope: set by a proxy whose forwarding would be
+    /// cut by the scope's token (the goodbye has to pass through it first). When <see langword="null"/>, the scope
+    /// is aborted with <see cref="AbortReason.ServerShutdown"/>, which the app's own streams react to.
+    /// </summary>
+    internal Action? ShutdownNotifier { get; set; }
+
+    /// <summary>Whether the client of a stream acknowledged the server's shutdown message (WebSocket close reply,
+    /// SSE goodbye delivered).</summary>
+    internal bool ShutdownAcknowledged => Volatile.Read(ref _shutdownAcknowledged) != 0;
+
+    /// <summary>
+    /// Until when (timestamp of the timeline's clock) the request is saying goodbye to its client after its abort,
+    /// within a bound it set itself: the zombie watchdog judges it only after that.
+    /// </summary>
+    internal long GoodbyeUntil => Volatile.Read(ref _goodbyeUntil);
 
     /// <summary>The endpoint's display name, else method and path; read while the request still runs.</summary>
     internal string EndpointName
@@ -256,6 +275,28 @@ public sealed class AbortScope
     /// lets go of the context, under the timeline's lock once.
     /// </summary>
     internal void Complete(int statusCode) => Timeline.MarkCompleted(statusCode, this);
+
+    internal void AcknowledgeShutdown() => Volatile.Write(ref _shutdownAcknowledged, 1);
+
+    /// <summary>Says that the request spends at most <paramref name="bound"/> from now saying goodbye to its client.</summary>
+    internal void SayingGoodbyeFor(TimeSpan bound)
+    {
+        var clock = Timeline.TimeProvider;
+        Volatile.Write(ref _goodbyeUntil, clock.GetTimestamp() + (long)(bound.TotalSeconds * clock.TimestampFrequency));
+    }
+
+    /// <summary>On shutdown: tells a stream through its notifier, else aborts the scope.</summary>
+    internal void NotifyShutdown()
+    {
+        if (ShutdownNotifier is { } notify)
+        {
+            notify();
+        }
+        else
+        {
+            Abort(AbortReason.ServerShutdown, AbortDetection.Host);
+        }
+    }
 
     /// <summary>Called by <see cref="LiveTimeline.MarkCompleted"/> under <see cref="LiveTimeline.Gate"/>.</summary>
     internal void DetachRequestLocked()

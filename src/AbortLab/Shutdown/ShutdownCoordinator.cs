@@ -62,7 +62,7 @@ internal sealed class ShutdownCoordinator : IHostedLifecycleService, IDisposable
         var streams = inFlight.Where(scope => scope.IsStream).ToArray();
         foreach (var stream in streams)
         {
-            stream.Abort(AbortReason.ServerShutdown, AbortDetection.Host);
+            stream.NotifyShutdown();
         }
 
         await _scopes.WaitUntilIdleAsync(shutdown.DrainTimeout, cancellationToken);
@@ -85,7 +85,7 @@ internal sealed class ShutdownCoordinator : IHostedLifecycleService, IDisposable
             StartedAt = startedAt,
             CompletedAt = _timeProvider.GetUtcNow(),
             StreamsNotified = streams.Length,
-            StreamsAcknowledged = streams.Count(stream => !remaining.Contains(stream)),
+            StreamsAcknowledged = streams.Count(stream => stream.ShutdownAcknowledged),
             RequestsDrained = inFlight.Count(scope => !scope.IsStream && !remaining.Contains(scope)),
             RequestsAborted = remaining.Count(scope => !scope.IsStream),
             ZombiesLeft = _scopes.Count,

@@ -80,7 +80,12 @@ public sealed class ServerSentEventStream
 
         if (scope.Reason == AbortReason.ServerShutdown && response.HasStarted)
         {
-            await stream.SendFinalAsync(ShutdownEventName, "server shutting down");
+            scope.SayingGoodbyeFor(FinalWriteTimeout);
+            if (await stream.SendFinalAsync(ShutdownEventName, "server shutting down"))
+            {
+                // SSE has no way back: a goodbye flushed to the connection is as far as the server can know.
+                scope.AcknowledgeShutdown();
+            }
         }
     }
 
@@ -111,17 +116,19 @@ public sealed class ServerSentEventStream
         }
     }
 
-    private async Task SendFinalAsync(string eventName, string data)
+    private async Task<bool> SendFinalAsync(string eventName, string data)
     {
         // The scope's token has fired: this last write gets a short deadline of its own.
         using var deadline = new CancellationTokenSource(FinalWriteTimeout);
         try
         {
             await WriteRawAsync(Format(data, eventName, null), deadline.Token);
+            return true;
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The client is gone too: nothing more to tell it.
+            return false;
         }
     }
 

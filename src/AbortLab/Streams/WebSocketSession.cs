@@ -119,6 +119,9 @@ public sealed class WebSocketSession
         }
 
         _serverClosing = true;
+
+        // The close frame and the wait for its reply are bounded: the zombie watchdog judges the session after them.
+        Scope.SayingGoodbyeFor(CloseHandshakeTimeout + CloseHandshakeTimeout);
         if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             var (status, description) = Scope.Reason == AbortReason.ServerShutdown
@@ -155,6 +158,12 @@ public sealed class WebSocketSession
                 var result = await _socket.ReceiveAsync(buffer.GetMemory(4096), _teardown.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    if (_serverClosing && Scope.Reason == AbortReason.ServerShutdown)
+                    {
+                        // The client answered the shutdown close frame: the only acknowledgement that counts.
+                        Scope.AcknowledgeShutdown();
+                    }
+
                     break;
                 }
 

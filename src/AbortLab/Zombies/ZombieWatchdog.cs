@@ -37,6 +37,16 @@ internal sealed class ZombieWatchdog
         public void OnThreshold()
         {
             Timer?.Dispose();
+
+            // A stream closing with its client (a bounded handshake after the abort) is judged once that bound passed.
+            var clock = watchdog._timeProvider;
+            var goodbyeLeft = clock.GetElapsedTime(clock.GetTimestamp(), scope.GoodbyeUntil);
+            if (goodbyeLeft > TimeSpan.Zero && !scope.Timeline.IsCompleted)
+            {
+                Timer = clock.CreateTimer(static s => ((WatchState)s!).OnThreshold(), this, goodbyeLeft + options.Threshold, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
             var running = scope.Timeline.MarkZombieIfRunning();
             if (running is null)
             {
