@@ -22,6 +22,13 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
 
     public void OnPipelineEnded(HttpContext context, AbortScope scope, AbortLabOptions options)
     {
+        // A forwarded stream ended by the proxy's goodbye was ended by the shutdown; its token fires only now, once
+        // YARP is done with it.
+        if (ProxiedStream.Find(context) is { IsTold: true })
+        {
+            scope.Abort(AbortReason.ServerShutdown, AbortDetection.Host);
+        }
+
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
         var forward = ForwardWork.Take(context);
         if (error == ForwarderError.None)
