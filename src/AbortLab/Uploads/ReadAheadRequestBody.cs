@@ -15,6 +15,7 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
 
     private readonly object _gate = new();
     private readonly Stream _inner;
+    private readonly ServerBodyReader? _serverReader;
     private readonly StalledUploadOptions _options;
     private readonly Func<bool> _allowSynchronousIO;
     private readonly Action<Exception> _onPumpFailed;
@@ -26,10 +27,17 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
     private BodySpool? _spool;
     private Task? _pump;
 
-    public ReadAheadRequestBody(Stream inner, StalledUploadOptions options, Func<bool> allowSynchronousIO, Action<Exception> onPumpFailed, CancellationToken requestAborted)
+    /// <param name="inner">The body as the server gave it.</param>
+    /// <param name="serverReader">Reads the server's body pipe, when the server has one: asynchronous reads go through it.</param>
+    /// <param name="options">The upload options.</param>
+    /// <param name="allowSynchronousIO">Whether the server allows synchronous reads.</param>
+    /// <param name="onPumpFailed">Called when read-ahead fails (the client is most likely gone).</param>
+    /// <param name="requestAborted">The request's abort token.</param>
+    public ReadAheadRequestBody(Stream inner, ServerBodyReader? serverReader, StalledUploadOptions options, Func<bool> allowSynchronousIO, Action<Exception> onPumpFailed, CancellationToken requestAborted)
     {
         _requestAborted = requestAborted;
         _inner = inner;
+        _serverReader = serverReader;
         _options = options;
         _allowSynchronousIO = allowSynchronousIO;
         _onPumpFailed = onPumpFailed;
@@ -86,7 +94,7 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
 
         try
         {
-            var read = await _inner.ReadAsync(buffer, cancellationToken);
+            var read = await ReadInnerAsync(buffer, cancellationToken);
             if (read == 0 && !buffer.IsEmpty)
             {
                 MarkInnerEnded();
@@ -213,6 +221,9 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
         }
     }
 
+    private ValueTask<int> ReadInnerAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _serverReader?.ReadAsync(buffer, cancellationToken) ?? _inner.ReadAsync(buffer, cancellationToken);
+
     private async Task PumpAsync(BodySpool spool)
     {
         await Task.Yield();
@@ -221,7 +232,7 @@ internal sealed class ReadAheadRequestBody : ReadOnlyStream
         {
             while (true)
             {
-                var read = await _inner.ReadAsync(buffer.AsMemory(0, PumpBufferSize), _pumpCancellation.Token);
+                var read = await ReadInnerAsync(buffer.AsMemory(0, PumpBufferSize), _pumpCancellation.Token);
                 if (read == 0)
                 {
                     spool.Complete(null);

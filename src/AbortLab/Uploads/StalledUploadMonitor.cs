@@ -50,8 +50,10 @@ internal sealed class StalledUploadMonitor : IDisposable
         var features = context.Features;
         var bodyControl = features.Get<IHttpBodyControlFeature>();
         var originalBody = context.Request.Body;
+        var serverReader = features.Get<IRequestBodyPipeFeature>()?.Reader is { } reader ? new ServerBodyReader(reader) : null;
         var body = new ReadAheadRequestBody(
             originalBody,
+            serverReader,
             options,
             () => bodyControl?.AllowSynchronousIO == true,
             exception => OnReadAheadFailed(scope, exception),

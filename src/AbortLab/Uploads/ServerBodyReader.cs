@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace AbortLab.Uploads;
+
+/// <summary>
+/// Reads the server's request body through its <see cref="PipeReader"/>, turning a cancelled token into
+/// <see cref="PipeReader.CancelPendingRead"/>. Kestrel's HTTP/1.x body reader, when a read is cancelled by a token,
+/// throws and stays "reading" (dotnet/aspnetcore#17840); its drain after the response then fails with "Reading is
+/// already in progress" and logs an Error. A read ended by <c>CancelPendingRead</c> returns a cancelled result that
+/// is completed with <c>AdvanceTo</c>, the way Kestrel expects, before the cancellation is thrown.
+/// </summary>
+internal sealed class ServerBodyReader(PipeReader reader)
+{
+    public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var cancel = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader)
+            : default;
+        while (true)
+        {
+            // No token on purpose: the registration above cancels this read without leaving the reader "reading".
+            var result = await reader.ReadAsync(default);
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                reader.AdvanceTo(buffer.Start);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new OperationCanceledException("The read was canceled.");
+            }
+
+            if (destination.IsEmpty)
+            {
+                // A zero-byte read waits for data and consumes none of it.
+                reader.AdvanceTo(buffer.Start);
+                return 0;
+            }
+
+            var count = (int)Math.Min(buffer.Length, destination.Length);
+            buffer.Slice(0, count).CopyTo(destination.Span);
+            reader.AdvanceTo(buffer.GetPosition(count));
+            if (count > 0 || result.IsCompleted)
+            {
+                return count;
+            }
+        }
+    }
+}
