@@ -21,6 +21,7 @@ internal static class StalledUploadScenario
             {
                 var samples = new List<double?>();
                 var notReached = 0;
+                var endedByServer = 0;
                 // Bare Kestrel misses every one (3 s each): a few samples show it.
                 DetectionScenario.MissedIds.Clear();
                 var count = variant == ServerVariant.Bare ? Math.Min(settings.Uploads, settings.Quick ? 2 : 5) : settings.Uploads;
@@ -38,6 +39,13 @@ internal static class StalledUploadScenario
                         catch (OperationCanceledException)
                         {
                             // The server stopped reading: leave with what was sent.
+                        }
+                        catch (System.Net.Sockets.SocketException)
+                        {
+                            // The server ended the connection while the body was still coming (its read-ahead limit,
+                            // or the watch's own abort): the client did not leave, so there is nothing to time.
+                            endedByServer++;
+                            continue;
                         }
                     }
 
@@ -61,6 +69,11 @@ internal static class StalledUploadScenario
                 var stats = LatencyStats.From(samples);
                 var label = $"{(variant == ServerVariant.Bare ? "Kestrel (bare)" : "Kestrel + AbortLab")}, {(reset ? "RST" : "FIN")}";
                 results[$"upload {label}"] = stats;
+                if (endedByServer > 0)
+                {
+                    report.Notes.Add($"{label}: the server ended {endedByServer} upload(s) before the client left (reset while sending); not counted.");
+                }
+
                 if (notReached > 0)
                 {
                     report.Notes.Add($"{label}: {notReached} upload(s) never reached the endpoint within {DetectionScenario.Timeout.TotalSeconds:0} s and were not counted.");
