@@ -18,8 +18,15 @@ internal static class ProcessJudge
     /// <summary>A thread runnable (on a core, or waiting for one) at least this share of a slice...</summary>
     internal const double CpuBoundShare = 0.6;
 
-    /// <summary>... that gave up its core to wait at most this often in it, never blocked ...</summary>
+    /// <summary>
+    /// ... that gave up its core to wait at most this often in it, besides once for each garbage collection of the
+    /// slice (a collection suspends every managed thread: seen as 3+ switches a slice in a busy test process), never
+    /// blocked ...
+    /// </summary>
     internal const long MaxBlocksPerSlice = 2;
+
+    /// <summary>Voluntary switches a garbage collection may cost a thread (a background collection suspends twice).</summary>
+    internal const long BlocksPerCollection = 2;
 
     /// <summary>... and ran on a core at least this share of it, computes (a thread kept off the cores by busier ones does not).</summary>
     internal const double CpuBoundRunShare = 0.2;
@@ -94,6 +101,7 @@ internal static class ProcessJudge
         public static Slice Of(ProcessSnapshot before, ProcessSnapshot after)
         {
             var windowNs = after.MonotonicNs - before.MonotonicNs;
+            var maxBlocks = MaxBlocksPerSlice + (BlocksPerCollection * Math.Max(0, after.GarbageCollections - before.GarbageCollections));
             var threads = after.Threads
                 .Where(t => !RuntimeThreadPrefixes.Any(prefix => t.Name.StartsWith(prefix, StringComparison.Ordinal)))
                 .Select(t => (Thread: t, Before: before.Threads.FirstOrDefault(b => b.Id == t.Id)))
@@ -112,7 +120,7 @@ internal static class ProcessJudge
                     windowNs,
                     threads.Sum(t => t.RunNs) / (double)windowNs,
                     threads.Sum(t => t.RunnableNs) / (double)windowNs,
-                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs && t.Blocks <= MaxBlocksPerSlice && t.RunNs >= CpuBoundRunShare * windowNs).Select(t => t.Id)],
+                    [.. threads.Where(t => t.RunnableNs >= CpuBoundShare * windowNs && t.Blocks <= maxBlocks && t.RunNs >= CpuBoundRunShare * windowNs).Select(t => t.Id)],
                     threads);
         }
     }

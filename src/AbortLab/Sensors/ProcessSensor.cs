@@ -22,7 +22,7 @@ internal static class ProcessSensor
         var self = Environment.ProcessId;
         if (!OperatingSystem.IsLinux())
         {
-            return new ProcessSnapshot(false, self, time.GetUtcNow(), MonotonicNs(), process.TotalProcessorTime.TotalMilliseconds, [], pool, store.LastTimelineId, activeRequests, [], []);
+            return new ProcessSnapshot(false, self, time.GetUtcNow(), MonotonicNs(), process.TotalProcessorTime.TotalMilliseconds, [], pool, store.LastTimelineId, activeRequests, [], [], GC.CollectionCount(0));
         }
 
         return new ProcessSnapshot(
@@ -36,7 +36,8 @@ internal static class ProcessSensor
             store.LastTimelineId,
             activeRequests,
             ReadDescendants(self),
-            SocketTable.ReadOutbound());
+            SocketTable.ReadOutbound(),
+            GC.CollectionCount(0));
     }
 
     private static long MonotonicNs() => (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));

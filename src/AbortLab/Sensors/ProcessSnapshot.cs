@@ -5,7 +5,9 @@ namespace AbortLab.Sensors;
 /// <summary>
 /// What the operating system says this process is doing, whatever the app told AbortLab: CPU per thread, the
 /// thread pool, the processes it started and the connections it opened. Read by the rig before and after an abort;
-/// the differences are what the app did without registering it.
+/// the differences are what the app did without registering it. <paramref name="GarbageCollections"/> counts the
+/// collections so far: each one suspends every managed thread, which the OS counts as a voluntary switch even for a
+/// thread that never stops computing.
 /// </summary>
 internal sealed record ProcessSnapshot(
     bool Supported,
@@ -18,7 +20,8 @@ internal sealed record ProcessSnapshot(
     long LastRequestId,
     int ActiveRequests,
     IReadOnlyList<DescendantProcess> Children,
-    IReadOnlyList<OutboundConnection> Outbound);
+    IReadOnlyList<OutboundConnection> Outbound,
+    long GarbageCollections = 0);
 
 /// <summary>
 /// One thread's CPU so far: <paramref name="RunNs"/> on a core, <paramref name="WaitNs"/> runnable but waiting for
