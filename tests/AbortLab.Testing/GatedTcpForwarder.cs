@@ -20,6 +20,7 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
     private int _accepted;
     private int _ended;
     private int _holdBelow;
+    private int _heldReads;
     private TaskCompletionSource _released = Released();
 
     public GatedTcpForwarder(int targetPort)
@@ -40,6 +41,9 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
 
     /// <summary>How many connections were forwarded.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>How many reads from the client side are waiting for <see cref="Release"/> (bytes on their way in, held).</summary>
+    public int HeldReads => Volatile.Read(ref _heldReads);
 
     /// <summary>How many forwarded connections the server has closed.</summary>
     public int EndedByServer => Volatile.Read(ref _ended);
@@ -168,7 +172,19 @@ public sealed class GatedTcpForwarder : IAsyncDisposable
                     released = number < Volatile.Read(ref _holdBelow) ? _released.Task : Task.CompletedTask;
                 }
 
-                await released.WaitAsync(_stopping.Token);
+                if (!released.IsCompleted)
+                {
+                    Interlocked.Increment(ref _heldReads);
+                    try
+                    {
+                        await released.WaitAsync(_stopping.Token);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _heldReads);
+                    }
+                }
+
                 await target.WriteAsync(buffer.AsMemory(0, read), _stopping.Token);
             }
 

@@ -194,6 +194,10 @@ public sealed class EntityFrameworkPostgresTests(PostgresFixture postgres, ITest
         using var client = await RawHttpConnection.ConnectAsync(host.Port);
         await client.SendAsync("GET /sleep HTTP/1.1\r\nHost: test\r\n\r\n");
         await host.WaitForTimelineAsync(t => t.Path == "/sleep" && t.Work.Any(w => w.Outcome == WorkOutcome.Running));
+
+        // Tracked work runs a moment before Npgsql sends the statement; a client gone before that point makes Npgsql
+        // throw without sending anything (no statement, no cancel: seen once in CI). The statement must be held.
+        await WaitUntilAsync(() => forwarder.HeldReads > 0);
         client.CloseWithFin();
 
         // The first cancel request, on a connection of its own, finds the backend idle and is dropped; the statement
