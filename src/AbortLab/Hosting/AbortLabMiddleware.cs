@@ -164,17 +164,23 @@ internal sealed partial class AbortLabMiddleware
 
             scopeFeature.Dispose();
             features.Put(serverLifetime);
-            if (upload is not null)
+            try
             {
-                await _uploads.EndAsync(context, upload.Value);
-            }
+                if (upload is not null)
+                {
+                    await _uploads.EndAsync(context, upload.Value);
+                }
 
-            foreach (var integration in _integrations)
+                foreach (var integration in _integrations)
+                {
+                    integration.OnPipelineEnded(context, scope, options);
+                }
+            }
+            finally
             {
-                integration.OnPipelineEnded(context, scope, options);
+                // Whatever failed above, the request ends here: a scope never completed keeps its request forever.
+                Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware, statusLeftToOuterMiddleware && !context.Response.HasStarted);
             }
-
-            Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware, statusLeftToOuterMiddleware && !context.Response.HasStarted);
         }
     }
 

@@ -148,7 +148,15 @@ public sealed class AbortScope
         {
             lock (Timeline.Gate)
             {
-                return _request?.GetEndpoint()?.DisplayName ?? $"{Timeline.Request.Method} {Timeline.Request.Path}";
+                try
+                {
+                    return _request?.GetEndpoint()?.DisplayName ?? $"{Timeline.Request.Method} {Timeline.Request.Path}";
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Read from a timer (the zombie watchdog): the server may have let go of the request already.
+                    return $"{Timeline.Request.Method} {Timeline.Request.Path}";
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
 
 namespace AbortLab.Uploads;
 
@@ -8,20 +9,32 @@ namespace AbortLab.Uploads;
 /// <see cref="PipeReader.CancelPendingRead"/>. Kestrel's HTTP/1.x body reader, when a read is cancelled by a token,
 /// throws and stays "reading" (dotnet/aspnetcore#17840); its drain after the response then fails with "Reading is
 /// already in progress" and logs an Error. A read ended by <c>CancelPendingRead</c> returns a cancelled result that
-/// is completed with <c>AdvanceTo</c>, the way Kestrel expects, before the cancellation is thrown.
+/// is completed with <c>AdvanceTo</c>, the way Kestrel expects, before the cancellation is thrown. A read that fails
+/// because the connection broke (a reset) leaves the reader "reading" too; the connection is then aborted, which is
+/// what tells Kestrel not to drain a body nobody can send any more.
 /// </summary>
-internal sealed class ServerBodyReader(PipeReader reader)
+internal sealed class ServerBodyReader(PipeReader reader, Action abortConnection)
 {
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var cancel = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader)
+            ? cancellationToken.UnsafeRegister(static state => CancelPendingRead((PipeReader)state!), reader)
             : default;
         while (true)
         {
             // No token on purpose: the registration above cancels this read without leaving the reader "reading".
-            var result = await reader.ReadAsync(default);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(default);
+            }
+            catch (IOException)
+            {
+                abortConnection();
+                throw;
+            }
+
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
@@ -44,6 +57,19 @@ internal sealed class ServerBodyReader(PipeReader reader)
             {
                 return count;
             }
+        }
+    }
+
+    // Runs inside whoever cancels the token (the middleware's release, an abort): it must not throw there. Kestrel's
+    // reader refuses once the request was aborted, and then the pending read fails by itself.
+    private static void CancelPendingRead(PipeReader reader)
+    {
+        try
+        {
+            reader.CancelPendingRead();
+        }
+        catch (Exception exception) when (exception is ConnectionAbortedException or ObjectDisposedException or InvalidOperationException)
+        {
         }
     }
 }

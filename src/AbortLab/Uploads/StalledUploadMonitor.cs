@@ -50,7 +50,7 @@ internal sealed class StalledUploadMonitor : IDisposable
         var features = context.Features;
         var bodyControl = features.Get<IHttpBodyControlFeature>();
         var originalBody = context.Request.Body;
-        var serverReader = features.Get<IRequestBodyPipeFeature>()?.Reader is { } reader ? new ServerBodyReader(reader) : null;
+        var serverReader = features.Get<IRequestBodyPipeFeature>()?.Reader is { } reader ? new ServerBodyReader(reader, serverLifetime.Abort) : null;
         var body = new ReadAheadRequestBody(
             originalBody,
             serverReader,

@@ -16,6 +16,38 @@ public sealed class AbortedBodyReadTests(ITestOutputHelper output)
     private readonly Signal<AbortScope> _reading = new();
 
     [Theory]
+    [InlineData(ConnectionEnd.Fin)]
+    [InlineData(ConnectionEnd.Rst)]
+    public async Task AClientThatLeavesMidBody_LeavesKestrelNoErrorToLog(ConnectionEnd end)
+    {
+        // Bare Kestrel, RST while the app awaits a body read: the read throws ConnectionResetException and leaves the
+        // reader "reading", then Kestrel drains and logs Error RequestBodyDrainBodyReaderInvalidState (seen here, beside
+        // the app's own unhandled-exception Error). Under AbortLab the connection is aborted instead of drained.
+        await using var host = await KestrelTestHost.StartAsync(app =>
+        {
+            app.UseAbortLab();
+            app.MapPost("/read", async (HttpContext context) =>
+            {
+                _reading.Set(context.GetAbortScope());
+                var buffer = new byte[16 * 1024];
+                while (await context.Request.Body.ReadAsync(buffer) > 0)
+                {
+                }
+            });
+        });
+        using var client = await RawHttpConnection.ConnectAsync(host.Port);
+        await client.SendAsync("POST /read HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000\r\n\r\n");
+        await client.SendAsync(new string('x', 1024));
+        var id = (await _reading.WaitAsync()).RequestId;
+        client.End(end);
+
+        await host.WaitForTimelineAsync(t => t.Id == id && t.CompletedAt is not null && t.ConnectionClosedAt is not null);
+        await host.WaitForLogAsync(r => r.Id.Name == "ConnectionStop");
+        var errors = host.Logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error).Select(r => $"{r.Category} [{r.Id}]: {r.Message} {r.Exception?.Message}").ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ABodyReadCancelledByTheScope_LeavesKestrelNoErrorToLog(bool chunked)
