@@ -32,6 +32,26 @@ internal sealed class LabOptions
     /// <summary>A PostgreSQL server for the EF Core scenario (<c>/lab/db-ef</c>); SQLite when not set.</summary>
     public PostgresOptions Postgres { get; set; } = new();
 
+    /// <summary>
+    /// Host names the lab answers besides this machine's own (<c>localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>, the
+    /// machine name and <see cref="Address"/>), such as <c>--Lab:AllowedHosts:0=lab.example</c>. Any other
+    /// <c>Host</c> gets 400: a page on a name that an attacker points at 127.0.0.1 (DNS rebinding) reaches nothing.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>The host names every hop answers.</summary>
+    public IReadOnlyList<string> HostNames()
+    {
+        var names = new List<string> { "localhost", "*.localhost", "127.0.0.1", "[::1]", Environment.MachineName };
+        if (IPAddress.TryParse(Address, out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any))
+        {
+            names.Add(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString());
+        }
+
+        names.AddRange(AllowedHosts);
+        return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
     public IEnumerable<string> Validate()
     {
         if (!IPAddress.TryParse(Address, out _))
@@ -44,6 +64,14 @@ internal sealed class LabOptions
             if (port is < 0 or > 65535)
             {
                 yield return $"{name} {port} is not a port (0 to 65535, 0 for any free port).";
+            }
+        }
+
+        foreach (var host in AllowedHosts)
+        {
+            if (string.IsNullOrWhiteSpace(host) || host.Contains('/', StringComparison.Ordinal) || host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
+            {
+                yield return $"Lab:AllowedHosts '{host}' is not a host name (no scheme, path or port; IPv6 in brackets).";
             }
         }
 

@@ -30,6 +30,7 @@ internal sealed class LabTopology : IAsyncDisposable
     private WebApplication? _app;
     private int _appRestarts;
     private Uri _backendForApp = null!;
+    private IReadOnlyList<string> _hostNames = [];
 
     private LabTopology(IAbortTimelineStore store)
     {
@@ -60,7 +61,7 @@ internal sealed class LabTopology : IAsyncDisposable
     public static async Task<LabTopology> StartAsync(LabOptions options, IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Func<Uri, Uri>? routeToBackend = null)
     {
         var database = LabDatabase.Prepare(options);
-        var topology = new LabTopology(AbortTimelineStore.Create()) { Database = database };
+        var topology = new LabTopology(AbortTimelineStore.Create()) { Database = database, _hostNames = options.HostNames() };
         try
         {
             var address = IPAddress.Parse(options.Address);
@@ -186,6 +187,7 @@ internal sealed class LabTopology : IAsyncDisposable
             services =>
             {
                 services.AddSingleton<LabDataSet>();
+                services.AddExceptionHandler<BadRequestHandler>();
                 services.AddExceptionHandler<UpstreamFailureHandler>();
                 services.AddHttpClient(BackendClient, client =>
                 {
@@ -242,6 +244,9 @@ internal sealed class LabTopology : IAsyncDisposable
         // Outermost: whatever fails answers problem details, never an empty 500 (aborted requests are AbortLab's).
         host.UseExceptionHandler();
         host.UseStatusCodePages();
+
+        // Then, before anything runs: a Host that does not name the lab (DNS rebinding) gets a 400 problem.
+        host.UseMiddleware<HostCheckMiddleware>(_hostNames);
         return host;
     }
 

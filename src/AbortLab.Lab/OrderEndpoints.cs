@@ -1,6 +1,8 @@
 using AbortLab.Idempotency;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Routing;
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +20,8 @@ internal static class OrderEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints, LabDatabase database)
     {
-        endpoints.MapPost("/lab/order", async (HttpContext context) =>
+        // The body, when there is one, must be an order ({"item": "..."}): anything else is a 400, never an order.
+        endpoints.MapPost("/lab/order", async (HttpContext context, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] LabOrderRequest? request) =>
         {
             // A delay before the commit leaves time to abort the request and retry it with the same key.
             if (!ScenarioParameters.TryRead(context, "commitDelayMs", 0, 0, ScenarioParameters.MaxMilliseconds, out var delay, out var problem))

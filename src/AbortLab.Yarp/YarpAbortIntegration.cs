@@ -20,6 +20,18 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
             : null;
     }
 
+    private static BadHttpRequestException? RejectedBody(HttpContext context) => Find(context.Features.Get<IForwarderErrorFeature>()?.Exception, depth: 0);
+
+    // Kestrel's rejection sits inside YARP's AggregateException, under HttpClient's and the stream's wrappers.
+    private static BadHttpRequestException? Find(Exception? exception, int depth) => exception switch
+    {
+        null => null,
+        _ when depth > 8 => null,
+        BadHttpRequestException rejected => rejected,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(inner => Find(inner, depth + 1)).FirstOrDefault(found => found is not null),
+        _ => Find(exception.InnerException, depth + 1),
+    };
+
     public void OnPipelineEnded(HttpContext context, AbortScope scope, AbortLabOptions options)
     {
         // A forwarded stream ended by the proxy's goodbye was ended by the shutdown; its token fires only now, once
@@ -34,6 +46,15 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
         if (error == ForwarderError.None)
         {
             forward?.End(scope.IsAborted ? WorkOutcome.Canceled : WorkOutcome.Completed, null);
+            return;
+        }
+
+        // Kestrel refused the client's body (too slow: 408, too large: 413, malformed: 400) while YARP copied it: the
+        // client is still there and gets Kestrel's answer, not a 499 for leaving.
+        if (!scope.IsAborted && !context.Response.HasStarted && RejectedBody(context) is { } rejected)
+        {
+            forward?.End(WorkOutcome.Faulted, error.ToString());
+            context.Response.StatusCode = rejected.StatusCode;
             return;
         }
 

@@ -29,8 +29,9 @@ internal sealed class ServerBodyReader(PipeReader reader, Action abortConnection
             {
                 result = await reader.ReadAsync(default);
             }
-            catch (IOException)
+            catch (IOException exception) when (exception is not Microsoft.AspNetCore.Http.BadHttpRequestException)
             {
+                // A malformed or oversized body (BadHttpRequestException) is Kestrel's to answer with a 4xx.
                 abortConnection();
                 throw;
             }

@@ -40,7 +40,7 @@ public sealed class LabPostgresTests(PostgresFixture postgres, ITestOutputHelper
         {
             var tag = $"pg-{scenario}-{(throughEdge ? "edge" : "direct")}-{Guid.NewGuid():N}";
             using var client = await RawHttpConnection.ConnectAsync((throughEdge ? topology.EdgeHttp : topology.App).Port);
-            await client.SendAsync($"GET /lab/{scenario}?ms=60000&abortlab-tag={tag} HTTP/1.1\r\nHost: lab\r\n\r\n");
+            await client.SendAsync($"GET /lab/{scenario}?ms=60000&abortlab-tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             await WaitUntilAsync(async () => await postgres.CountActiveAsync(database, "pg_sleep") == 1);
 
             client.CloseWithFin();

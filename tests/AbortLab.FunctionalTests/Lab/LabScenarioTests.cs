@@ -31,12 +31,12 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         using var client = await RawHttpConnection.ConnectAsync(target.Port);
         if (scenario == "upload")
         {
-            await client.SendAsync($"POST /lab/upload?readDelayMs=-1&abortlab-tag={tag} HTTP/1.1\r\nHost: lab\r\nContent-Length: 20971520\r\n\r\n");
+            await client.SendAsync($"POST /lab/upload?readDelayMs=-1&abortlab-tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 20971520\r\n\r\n");
             await client.SendAsync(new byte[4 * 1024 * 1024]).WaitAsync(KestrelTestHost.WaitTimeout);
         }
         else
         {
-            await client.SendAsync($"GET /lab/{scenario}?ms=60000&abortlab-tag={tag} HTTP/1.1\r\nHost: lab\r\n\r\n");
+            await client.SendAsync($"GET /lab/{scenario}?ms=60000&abortlab-tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         }
 
         await workStarted;
@@ -99,7 +99,7 @@ public sealed class LabScenarioTests(LabFixture lab, ITestOutputHelper output) :
         var tag = $"ignore-{(throughEdge ? "edge" : "direct")}-{Guid.NewGuid():N}";
         var started = WaitForAppWorkAsync(tag);
         using var client = await RawHttpConnection.ConnectAsync((throughEdge ? lab.Topology.EdgeHttp : lab.Topology.App).Port);
-        await client.SendAsync($"GET /lab/ignore?ms=2500&abortlab-tag={tag} HTTP/1.1\r\nHost: lab\r\n\r\n");
+        await client.SendAsync($"GET /lab/ignore?ms=2500&abortlab-tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         await started;
         client.CloseWithFin();
 
