@@ -87,7 +87,22 @@ public sealed class WebSocketSession
     public async Task SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType messageType)
     {
         _session.Token.ThrowIfCancellationRequested();
-        await _socket.SendAsync(message, messageType, endOfMessage: true, _teardown.Token);
+        try
+        {
+            await _socket.SendAsync(message, messageType, endOfMessage: true, _teardown.Token);
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException && _socket.State is WebSocketState.Aborted or WebSocketState.Closed)
+        {
+            // The connection went away under the send, before the receive loop said so (seen under an abort storm):
+            // the client left, and the loop gets the session's cancellation, not a WebSocketException.
+            if (!_serverClosing)
+            {
+                Scope.Abort(AbortReason.ClientDisconnected, AbortDetection.Server);
+            }
+
+            await _session.CancelAsync();
+            throw new OperationCanceledException("The WebSocket client is gone.", exception, _session.Token);
+        }
     }
 
     /// <summary>
