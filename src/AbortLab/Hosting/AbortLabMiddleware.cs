@@ -168,7 +168,7 @@ internal sealed partial class AbortLabMiddleware
             {
                 if (upload is not null)
                 {
-                    await _uploads.EndAsync(context, upload.Value);
+                    _uploads.End(context, upload.Value);
                 }
 
                 foreach (var integration in _integrations)
@@ -180,6 +180,11 @@ internal sealed partial class AbortLabMiddleware
             {
                 // Whatever failed above, the request ends here: a scope never completed keeps its request forever.
                 Complete(context, scope, connection, options, timeoutLeftToOuterMiddleware, statusLeftToOuterMiddleware && !context.Response.HasStarted);
+            }
+
+            if (upload is not null)
+            {
+                await StalledUploadMonitor.ReleaseAsync(upload.Value);
             }
         }
     }

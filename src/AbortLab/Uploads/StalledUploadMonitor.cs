@@ -66,14 +66,19 @@ internal sealed class StalledUploadMonitor : IDisposable
         return new WatchedUpload(pending, body, originalBody);
     }
 
-    /// <summary>Stops watching, puts the original body back and releases the read-ahead.</summary>
-    public async ValueTask EndAsync(HttpContext context, WatchedUpload upload)
+    /// <summary>Stops watching and puts the original body back; <see cref="ReleaseAsync"/> then frees the read-ahead.</summary>
+    public void End(HttpContext context, WatchedUpload upload)
     {
         upload.Pending.End();
         Unwatch(upload.Pending);
         context.Request.Body = upload.OriginalBody;
-        await upload.Body.ReleaseAsync();
     }
+
+    /// <summary>
+    /// Stops the read-ahead and frees its spool: AbortLab's own clean-up, awaited after the request's timeline is
+    /// complete (under an abort storm it took a second, and the watchdog took it for the app's pipeline).
+    /// </summary>
+    public static ValueTask ReleaseAsync(WatchedUpload upload) => upload.Body.ReleaseAsync();
 
     public int Count => _pending.Count;
 
