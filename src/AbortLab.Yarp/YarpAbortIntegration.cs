@@ -49,9 +49,11 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
             return;
         }
 
-        // Kestrel refused the client's body (too slow: 408, too large: 413, malformed: 400) while YARP copied it: the
-        // client is still there and gets Kestrel's answer, not a 499 for leaving.
-        if (!scope.IsAborted && !context.Response.HasStarted && RejectedBody(context) is { } rejected)
+        // Kestrel refused the client's body (too slow: 408, too large: 413, malformed: 400) while YARP copied it, and
+        // the connection shows the client still there: it gets Kestrel's answer, not a 499 for leaving. The same
+        // exception ("unexpected end of request content") is also how a client that left mid-upload shows: only the
+        // connection tells the two apart.
+        if (!scope.IsAborted && !context.Response.HasStarted && RejectedBody(context) is { } rejected && !scope.AttributeToClientDeparture(rejected))
         {
             forward?.End(WorkOutcome.Faulted, error.ToString());
             context.Response.StatusCode = rejected.StatusCode;
