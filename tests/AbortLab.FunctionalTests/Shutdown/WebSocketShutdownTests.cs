@@ -45,17 +45,13 @@ public sealed class WebSocketShutdownTests(ITestOutputHelper output)
         {
             var socket = new ClientWebSocket();
             await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/ws"), CancellationToken.None);
-            answering.Add((socket, AnswerTheCloseAsync(socket)));
+            answering.Add((socket, WebSocketClients.AnswerTheCloseAsync(socket)));
         }
 
         var silent = new List<RawHttpConnection>();
         for (var i = 0; i < Silent; i++)
         {
-            // Upgrades, then never reads nor answers: a client whose tab froze.
-            var client = await RawHttpConnection.ConnectAsync(host.Port);
-            await client.SendAsync("GET /ws HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
-            Assert.Equal(101, (await client.ReadHeadAsync()).StatusCode);
-            silent.Add(client);
+            silent.Add(await WebSocketClients.OpenSilentAsync(host.Port, "/ws"));
         }
 
         await _sessionsStarted.WaitAsync();
@@ -79,20 +75,6 @@ public sealed class WebSocketShutdownTests(ITestOutputHelper output)
         foreach (var client in silent)
         {
             client.Dispose();
-        }
-    }
-
-    private static async Task<WebSocketCloseStatus?> AnswerTheCloseAsync(ClientWebSocket socket)
-    {
-        var buffer = new byte[1024];
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                return result.CloseStatus;
-            }
         }
     }
 }

@@ -41,16 +41,13 @@ public sealed partial class LabShutdownFromOutsideTests(ITestOutputHelper output
         {
             var socket = new ClientWebSocket();
             await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{lab.Edge.Port}/lab/ws"), CancellationToken.None);
-            answering.Add((socket, AnswerTheCloseAsync(socket)));
+            answering.Add((socket, WebSocketClients.AnswerTheCloseAsync(socket)));
         }
 
         var silent = new List<RawHttpConnection>();
         for (var i = 0; i < SilentWebSockets; i++)
         {
-            var client = await RawHttpConnection.ConnectAsync(lab.Edge.Port);
-            await client.SendAsync("GET /lab/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
-            Assert.Equal(101, (await client.ReadHeadAsync()).StatusCode);
-            silent.Add(client);
+            silent.Add(await WebSocketClients.OpenSilentAsync(lab.Edge.Port, "/lab/ws"));
         }
 
         // Every stream has sent its first event, and every order is being committed, before the signal.
@@ -137,20 +134,6 @@ public sealed partial class LabShutdownFromOutsideTests(ITestOutputHelper output
         Assert.True(match.Success, report);
         int At(int group) => int.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
         return (At(1), At(2), At(3), At(4), At(5));
-    }
-
-    private static async Task<WebSocketCloseStatus?> AnswerTheCloseAsync(ClientWebSocket socket)
-    {
-        var buffer = new byte[1024];
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                return result.CloseStatus;
-            }
-        }
     }
 
     [GeneratedRegex(@"(\d+) stream\(s\) told, (\d+) acknowledged; (\d+) request\(s\) drained, (\d+) aborted, (\d+) zombie")]
