@@ -48,6 +48,10 @@ public sealed class AbortRig : IAsyncDisposable
     private readonly string? _executablePath;
     private readonly TimeProvider _time = TimeProvider.System;
 
+    // The verdicts of aborts judged since the last sweep; bounded, the oldest dropped first.
+    private readonly Queue<AbortVerdict> _judged = new();
+    private const int MaxRemembered = 1000;
+
     private AbortRig(AbortRigOptions options, IPlaywright playwright, IBrowser browser, string? executablePath)
     {
         _options = options;
@@ -187,6 +191,8 @@ public sealed class AbortRig : IAsyncDisposable
                 await SenseProcessesAsync(verdict, baseline, cancellationToken);
             }
 
+            await JudgeLateEffectsAsync(verdict, cancellationToken);
+            Remember(verdict);
             return verdict;
         }
         catch (Exception exception) when (exception is AbortRigException or PlaywrightException or TimeoutException)
@@ -200,6 +206,49 @@ public sealed class AbortRig : IAsyncDisposable
             await KeepArtifactsAsync(verdict, context, page, tracing);
             await CloseQuietlyAsync(context, browser == _browser ? null : browser);
         }
+    }
+
+    /// <summary>
+    /// Reads once more the records of every abort this rig judged since the last sweep, once the newest of them is
+    /// <see cref="AbortRigOptions.LateEffectWindow"/> old, and fails the verdicts whose requests wrote, logged an error or
+    /// ran code after they were judged: a side effect that lands seconds after the abort. <see cref="AbortRigFixture"/>
+    /// sweeps when it is disposed; the <c>abortlab-rig</c> tool after its last cell.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The verdicts that failed in this sweep, each naming what came late.</returns>
+    public async Task<IReadOnlyList<AbortVerdict>> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        List<AbortVerdict> judged;
+        lock (_judged)
+        {
+            judged = [.. _judged];
+            _judged.Clear();
+        }
+
+        if (judged.Count == 0 || _options.LateEffectWindow <= TimeSpan.Zero)
+        {
+            return [];
+        }
+
+        var newest = judged.Max(v => v.JudgedAt);
+        var wait = newest + _options.LateEffectWindow - _time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken);
+        }
+
+        var failed = new List<AbortVerdict>();
+        foreach (var verdict in judged)
+        {
+            var before = verdict.Failures.Count;
+            await JudgeLateEffectsAsync(verdict, cancellationToken);
+            if (verdict.Failures.Count > before)
+            {
+                failed.Add(verdict);
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>A fresh context of the rig's browser, for tests that drive a page themselves (the dashboard's).</summary>
@@ -313,7 +362,48 @@ public sealed class AbortRig : IAsyncDisposable
         }
 
         ProcessJudge.JudgeChildren(verdict, baseline, end);
-        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.Addresses);
+        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.OwnLocalPorts);
+    }
+
+    /// <summary>
+    /// Reads the request's records again, now that the rig's watch is over: what the request's code did since the
+    /// verdict was first judged (a write, an error log, code still running) fails it too.
+    /// </summary>
+    private async Task JudgeLateEffectsAsync(AbortVerdict verdict, CancellationToken cancellationToken)
+    {
+        if (verdict.Expectation != AbortExpectation.Aborted || verdict.Timelines.Count == 0)
+        {
+            return;
+        }
+
+        var timelines = VerdictJudge.Order(await _diagnostics.GetTimelinesAsync(verdict.Tag, cancellationToken), verdict.ExpectedHops);
+        if (timelines.Count == 0)
+        {
+            // Gone from the store's ring: nothing more can be said.
+            return;
+        }
+
+        verdict.Timelines = timelines;
+        verdict.JudgedAt = _time.GetUtcNow();
+        VerdictJudge.JudgeLateEffects(verdict, timelines, _options, verdict.JudgedAt);
+    }
+
+    private void Remember(AbortVerdict verdict)
+    {
+        if (verdict.Expectation != AbortExpectation.Aborted || verdict.Timelines.Count == 0)
+        {
+            return;
+        }
+
+        lock (_judged)
+        {
+            if (_judged.Count >= MaxRemembered)
+            {
+                _judged.Dequeue();
+            }
+
+            _judged.Enqueue(verdict);
+        }
     }
 
     // A failure the rig met on its way (a timeout, a page error) still shows what the server recorded.

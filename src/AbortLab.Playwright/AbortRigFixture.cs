@@ -43,17 +43,35 @@ public class AbortRigFixture : IAsyncLifetime
         _rig = await AbortRig.LaunchAsync(options);
     }
 
-    /// <summary>Closes the rig, then stops the app (<see cref="StopAppAsync"/>).</summary>
+    /// <summary>
+    /// Sweeps the records of every abort once more (<see cref="AbortRig.SweepAsync"/>), closes the rig, then stops the
+    /// app (<see cref="StopAppAsync"/>).
+    /// </summary>
     /// <returns>A task that completes when both are gone.</returns>
+    /// <exception cref="AbortRigException">A request wrote, logged an error or ran code after its verdict was given; the message names each.</exception>
     public async Task DisposeAsync()
     {
+        IReadOnlyList<AbortVerdict> late = [];
         if (_rig is not null)
         {
-            await _rig.DisposeAsync();
+            try
+            {
+                late = await _rig.SweepAsync();
+            }
+            finally
+            {
+                await _rig.DisposeAsync();
+            }
         }
 
         await StopAppAsync();
         GC.SuppressFinalize(this);
+        if (late.Count > 0)
+        {
+            throw new AbortRigException(
+                $"{late.Count} abort{(late.Count == 1 ? string.Empty : "s")} passed when judged but failed later, once the app's records were read again: "
+                + string.Join(" ", late.Select(v => $"[{v.Kind} {v.Url.PathAndQuery}: {string.Join(" ", v.Failures)}]")));
+        }
     }
 
     /// <summary>

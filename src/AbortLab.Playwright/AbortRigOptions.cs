@@ -98,6 +98,15 @@ public sealed class AbortRigOptions
     public TimeSpan QuietWindow { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// Gets or sets how long after the last abort <see cref="AbortRig.SweepAsync"/> waits before it reads every judged
+    /// request's records once more: a write, an error log or code of the request that came this late after its abort
+    /// fails the verdict it belongs to. Each verdict is also read again at the end of its own
+    /// <see cref="QuietWindow"/>.
+    /// </summary>
+    /// <value>Defaults to 3 seconds; 0 turns the sweep off; at most 1 minute.</value>
+    public TimeSpan LateEffectWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// Gets or sets how many cores' worth of CPU the app's threads may use in every slice of the
     /// <see cref="QuietWindow"/> (the window is cut in five), while one of them is always runnable, before the verdict
     /// says work the app did not register is still running: a loop that hops threads. A thread that never blocks in
@@ -181,6 +190,11 @@ public sealed class AbortRigOptions
         if (QuietWindow < TimeSpan.Zero || QuietWindow > TimeSpan.FromMinutes(1))
         {
             problems.Add($"{nameof(QuietWindow)} must be from 0 to 1 minute (was {QuietWindow}).");
+        }
+
+        if (LateEffectWindow < TimeSpan.Zero || LateEffectWindow > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{nameof(LateEffectWindow)} must be from 0 to 1 minute (was {LateEffectWindow}).");
         }
 
         if (double.IsNaN(CpuThreshold) || CpuThreshold < 0.05 || CpuThreshold > 64)

@@ -15,7 +15,14 @@ public sealed class AbortVerdict
         Tag = tag;
         Url = url;
         Expectation = expectation;
+        ExpectedHops = request.ExpectedHops;
     }
+
+    /// <summary>The hops the request was expected to cross, in order: how its timelines are ordered when read again.</summary>
+    internal IReadOnlyList<string> ExpectedHops { get; }
+
+    /// <summary>When the records were last judged.</summary>
+    internal DateTimeOffset JudgedAt { get; set; }
 
     /// <summary>Gets how the browser gave up on the request.</summary>
     public AbortKind Kind { get; }
@@ -92,6 +99,7 @@ public sealed class AbortVerdict
     private readonly List<string> _failures = [];
     private readonly List<string> _artifacts = [];
     private readonly List<string> _notes = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
     internal void Fail(string failure)
     {
@@ -102,6 +110,9 @@ public sealed class AbortVerdict
     }
 
     internal void Note(string note) => _notes.Add(note);
+
+    /// <summary>Whether a record (a write, a log, a code run) is judged for the first time: a second look never repeats it.</summary>
+    internal bool FirstReport(string key) => _reported.Add(key);
 
     internal void AddArtifact(string path) => _artifacts.Add(path);
 

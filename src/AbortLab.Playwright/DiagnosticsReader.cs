@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AbortLab.Sensors;
@@ -18,12 +20,18 @@ internal sealed class DiagnosticsReader : IDisposable
     private readonly HttpClient _client;
     private readonly IReadOnlyList<Uri> _addresses;
     private readonly string _prefix;
+    private readonly HashSet<int> _ownLocalPorts = [];
 
     public DiagnosticsReader(AbortRigOptions options)
     {
         // One connection per address, opened before the first abort: the rig's own sockets never look like
         // connections the app opened during a request.
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10), MaxConnectionsPerServer = 1 };
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+            MaxConnectionsPerServer = 1,
+            ConnectCallback = ConnectAsync,
+        };
         if (options.IgnoreHttpsErrors)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
@@ -34,8 +42,23 @@ internal sealed class DiagnosticsReader : IDisposable
         _prefix = options.DiagnosticsPrefix.TrimEnd('/');
     }
 
-    /// <summary>The addresses read, so the rig can tell its own connections from the app's.</summary>
+    /// <summary>The addresses read.</summary>
     public IReadOnlyList<Uri> Addresses => _addresses;
+
+    /// <summary>
+    /// The local ports of the reader's own connections: when the rig runs in the app's process (an xUnit fixture), they
+    /// are the process's outbound connections too, and must not be judged as the app's.
+    /// </summary>
+    public IReadOnlySet<int> OwnLocalPorts
+    {
+        get
+        {
+            lock (_ownLocalPorts)
+            {
+                return new HashSet<int>(_ownLocalPorts);
+            }
+        }
+    }
 
     /// <summary>
     /// Every hop's timeline for the tag, and every other timeline of the same traces (a hop the tag did not reach,
@@ -102,6 +125,29 @@ internal sealed class DiagnosticsReader : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            if (socket.LocalEndPoint is IPEndPoint local)
+            {
+                lock (_ownLocalPorts)
+                {
+                    _ownLocalPorts.Add(local.Port);
+                }
+            }
+
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     private async Task<T> GetAsync<T>(Uri address, string pathAndQuery, CancellationToken cancellationToken)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using AbortLab.IO;
 using AbortLab.Sensors;
 
 namespace AbortLab.Playwright;
@@ -140,14 +139,18 @@ internal static class ProcessJudge
         }
     }
 
-    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlyList<Uri> rigAddresses)
+    /// <summary>
+    /// Judges the connections each process opened during the request. The rig's own (<paramref name="rigLocalPorts"/>, the
+    /// local ports of its diagnostics reader, in the app's process when the rig runs in an xUnit fixture) are left out by
+    /// their local port: a connection from the app to a backend is judged even when that backend is a diagnostics address.
+    /// </summary>
+    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts)
     {
-        var rigPorts = rigAddresses.Select(a => a.Port).ToHashSet();
         foreach (var after in end.Where(s => s.Supported))
         {
             var before = baseline.FirstOrDefault(s => s.ProcessId == after.ProcessId);
             var known = before?.Outbound.Select(c => c.Id).ToHashSet(StringComparer.Ordinal) ?? [];
-            foreach (var connection in after.Outbound.Where(c => !known.Contains(c.Id) && !IsRigConnection(c, rigPorts)))
+            foreach (var connection in after.Outbound.Where(c => !known.Contains(c.Id) && !rigLocalPorts.Contains(PortOf(c.Local))))
             {
                 if (connection.State is "established" or "closeWait" && (connection.ReceiveQueue > 0 || connection.SendQueue > 0))
                 {
@@ -162,10 +165,10 @@ internal static class ProcessJudge
         }
     }
 
-    private static bool IsRigConnection(OutboundConnection connection, HashSet<int> rigPorts)
+    private static int PortOf(string endpoint)
     {
-        var colon = connection.Remote.LastIndexOf(':');
-        return colon > 0 && int.TryParse(connection.Remote.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && rigPorts.Contains(port);
+        var colon = endpoint.LastIndexOf(':');
+        return colon > 0 && int.TryParse(endpoint.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : -1;
     }
 
     private static string Milliseconds(long ns) => (ns / 1_000_000.0).ToString("0", CultureInfo.InvariantCulture) + " ms";

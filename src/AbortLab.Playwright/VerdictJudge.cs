@@ -46,7 +46,7 @@ internal static class VerdictJudge
 
         var entry = timelines[0];
         var connectionMustClose = !IsHttp2(entry) || AbortKinds.ClosesConnections(kind);
-        return timelines.All(t => t.CompletedAt is not null && t.Work.All(w => w.EndedAt is not null))
+        return timelines.All(t => t.CompletedAt is not null && t.Work.All(w => w.EndedAt is not null) && t.CodeAfterAbort.All(r => !r.Running))
             && (!connectionMustClose || entry.ConnectionClosedAt is not null);
     }
 
@@ -68,7 +68,7 @@ internal static class VerdictJudge
         }
 
         return detecting.AbortedAt is { } abortedAt && now - abortedAt > stopBound
-            && timelines.Any(t => RunningAt(t, abortedAt) && StoppedAt(t) is null);
+            && timelines.Any(t => (RunningAt(t, abortedAt) && StoppedAt(t) is null) || t.CodeAfterAbort.Any(r => r.Running));
     }
 
     public static void Judge(AbortVerdict verdict, AbortRequest request, AbortRigOptions options, TimeSpan deadline, IReadOnlySet<string>? openConnections, DateTimeOffset judgedAt)
@@ -131,7 +131,7 @@ internal static class VerdictJudge
         if (detecting.AbortedAt is { } abortedAt)
         {
             JudgeHops(verdict, timelines, detecting, abortedAt, options.WorkStopBound, judgedAt);
-            JudgeSideEffects(verdict, timelines, abortedAt, options);
+            JudgeSideEffects(verdict, timelines, abortedAt, options, judgedAt);
         }
 
         foreach (var timeline in timelines.Where(t => t.Zombie))
@@ -206,29 +206,32 @@ internal static class VerdictJudge
         }
     }
 
-    private static void JudgeSideEffects(AbortVerdict verdict, IReadOnlyList<RequestTimeline> timelines, DateTimeOffset abortedAt, AbortRigOptions options)
+    private static void JudgeSideEffects(AbortVerdict verdict, IReadOnlyList<RequestTimeline> timelines, DateTimeOffset abortedAt, AbortRigOptions options, DateTimeOffset judgedAt)
     {
         foreach (var timeline in timelines)
         {
             var hopAbortedAt = timeline.AbortedAt ?? abortedAt;
-            foreach (var log in timeline.Logs.Where(l => l.Level >= LogLevel.Error && l.Timestamp >= abortedAt))
+            foreach (var log in timeline.Logs.Where(l => l.Level >= LogLevel.Error && l.Timestamp >= abortedAt && verdict.FirstReport($"log {timeline.Hop} {l.Timestamp.UtcTicks}")))
             {
                 verdict.Fail($"the abort was logged as an error: hop '{timeline.Hop}' logged {log.Level} from '{log.Category}'{(log.EventName is null ? string.Empty : $" ({log.EventName})")}"
                     + $"{(log.Exception is null ? string.Empty : $" with {log.Exception}")}: \"{Shorten(log.Message)}\". A client that leaves is normal: log it at Debug, or let AbortLab answer it.");
             }
 
-            foreach (var operation in timeline.OperationsAfterAbort)
+            foreach (var operation in timeline.OperationsAfterAbort.Where(o => verdict.FirstReport($"operation {timeline.Hop} {o.StartedAt.UtcTicks} {o.Name}")))
             {
-                verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {operation.Name} ({operation.Source}) started {Milliseconds(operation.StartedAt - hopAbortedAt)} after the abort. Something caught the abort and carried on.");
+                verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {operation.Name} ({operation.Source}) started {Milliseconds(operation.StartedAt - hopAbortedAt)} after the abort"
+                    + $"{(operation.StartedFrom is null ? string.Empty : $" by {operation.StartedFrom}")}. Something caught the abort and carried on, or started work that does not observe the request's token.");
             }
 
             // Work that began after the abort and was cancelled at once honoured it; work that ran on did not.
-            foreach (var work in timeline.Work.Where(w => w.StartedAt > hopAbortedAt && w.Outcome != WorkOutcome.Canceled))
+            foreach (var work in timeline.Work.Where(w => w.StartedAt > hopAbortedAt && w.Outcome != WorkOutcome.Canceled && verdict.FirstReport($"work {timeline.Hop} {w.Name} {w.StartedAt.UtcTicks}")))
             {
                 verdict.Fail($"hop '{timeline.Hop}' started work '{work.Name}' {Milliseconds(work.StartedAt - hopAbortedAt)} after its client left, and it {(work.EndedAt is null ? "still runs" : $"ended {work.Outcome}")}. Something caught the abort and carried on.");
             }
 
-            foreach (var work in timeline.DetachedWork)
+            JudgeCodeRuns(verdict, timeline, hopAbortedAt, options.WorkStopBound, judgedAt);
+
+            foreach (var work in timeline.DetachedWork.Where(w => verdict.FirstReport($"detached {timeline.Hop} {w.Name} {w.StartedAt.UtcTicks}")))
             {
                 if (work.EndedAt is null && options.FailOnDetachedWork)
                 {
@@ -241,6 +244,43 @@ internal static class VerdictJudge
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Code that carried the request's context (a thread, a timer, a task, an <c>async void</c>, a completion
+    /// callback) and ran on past the bound: the request's work, though nothing tracked it.
+    /// </summary>
+    private static void JudgeCodeRuns(AbortVerdict verdict, RequestTimeline timeline, DateTimeOffset abortedAt, TimeSpan stopBound, DateTimeOffset judgedAt)
+    {
+        foreach (var run in timeline.CodeAfterAbort)
+        {
+            var lateBy = run.Running ? judgedAt - abortedAt : (run.LastRanAt ?? run.FirstRanAt) - abortedAt;
+            if (lateBy <= stopBound || !verdict.FirstReport($"code {timeline.Hop} {run.ThreadId} {run.FirstRanAt.UtcTicks}"))
+            {
+                continue;
+            }
+
+            var where = $"{run.StartedFrom}, on {(run.Thread == "thread pool" ? "the thread pool" : $"thread '{run.Thread}'")}";
+            verdict.Fail(run.Running
+                ? $"code of the request on hop '{timeline.Hop}' was still running {Milliseconds(lateBy)} after the abort (bound {Milliseconds(stopBound)}): {where}, since {Milliseconds(run.FirstRanAt - abortedAt)} after the abort. "
+                    + "It carries the request's context but not its token: pass it AbortScope.Token (or HttpContext.RequestAborted) and check it, or track it with AbortScope.RunAsync."
+                : $"code of the request on hop '{timeline.Hop}' ran until {Milliseconds(lateBy)} after the abort (bound {Milliseconds(stopBound)}): {where}, {run.Runs} time{(run.Runs == 1 ? string.Empty : "s")} after the abort. "
+                    + "It carries the request's context but not its token: pass it AbortScope.Token (or HttpContext.RequestAborted) and check it, or track it with AbortScope.RunAsync.");
+        }
+    }
+
+    /// <summary>
+    /// What the records show once the rig's watch ended: writes, error logs and code of the request that came after
+    /// the verdict was first judged. Only what was not reported yet is added.
+    /// </summary>
+    public static void JudgeLateEffects(AbortVerdict verdict, IReadOnlyList<RequestTimeline> timelines, AbortRigOptions options, DateTimeOffset judgedAt)
+    {
+        if (verdict.Expectation != AbortExpectation.Aborted || timelines.Count == 0 || Detecting(verdict.Kind, timelines).AbortedAt is not { } abortedAt)
+        {
+            return;
+        }
+
+        JudgeSideEffects(verdict, timelines, abortedAt, options, judgedAt);
     }
 
     private static void JudgeCompleted(AbortVerdict verdict, string seconds)

@@ -86,6 +86,17 @@ internal static class RigCommand
                     await output.WriteLineAsync($"     - {failure}");
                 }
             }
+
+            // Side effects that land seconds after an abort fail the cell that caused them.
+            foreach (var verdict in await rig.SweepAsync(cancellationToken))
+            {
+                var cell = results.First(r => ReferenceEquals(r.Verdict, verdict)).Cell;
+                await output.WriteLineAsync($"FAIL {cell.Name} (late: once every cell had run)");
+                foreach (var failure in verdict.Failures)
+                {
+                    await output.WriteLineAsync($"     - {failure}");
+                }
+            }
         }
 
         var target = arguments.Options.BaseAddress!;

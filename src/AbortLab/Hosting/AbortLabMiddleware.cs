@@ -117,6 +117,7 @@ internal sealed partial class AbortLabMiddleware
         features.Put<IHttpRequestLifetimeFeature>(scopeFeature);
         scopeFeature.LinkUpstream(upstreamToken);
         AbortScope.SetCurrent(scope);
+        var followedResponse = Follow(features, scope.Timeline, options);
 
         var upload = _uploads.Begin(context, scope, serverLifetime, connection is { IsHttp1: true }, isUpgradeRequest);
         var timeoutLeftToOuterMiddleware = false;
@@ -164,6 +165,11 @@ internal sealed partial class AbortLabMiddleware
 
             scopeFeature.Dispose();
             features.Put(serverLifetime);
+            if (followedResponse is not null)
+            {
+                features.Put(followedResponse.Inner);
+            }
+
             try
             {
                 if (upload is not null)
@@ -187,6 +193,20 @@ internal sealed partial class AbortLabMiddleware
                 await StalledUploadMonitor.ReleaseAsync(upload.Value);
             }
         }
+    }
+
+    // A tagged request (the rig's) is followed wherever its code goes, its completion callbacks included.
+    private static FollowedResponseFeature? Follow(IFeatureCollection features, LiveTimeline timeline, AbortLabOptions options)
+    {
+        if (timeline.Tag is null || !options.Sensors.FollowCodeAfterAbort || features.Find<IHttpResponseFeature>() is not { } response)
+        {
+            return null;
+        }
+
+        RequestCodeFollower.Follow(timeline);
+        var followed = new FollowedResponseFeature(response, timeline);
+        features.Put<IHttpResponseFeature>(followed);
+        return followed;
     }
 
     // What is logged once the pipeline returned (Kestrel's unhandled exception, a logging middleware in front of ours)

@@ -1,3 +1,4 @@
+using AbortLab.Sensors;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -16,7 +17,7 @@ namespace AbortLab;
 /// normally under load costs no slot in the ring and no event.
 /// </remarks>
 [DebuggerDisplay("{Id,nq} {Request.Method,nq} {Request.Path,nq}")]
-internal sealed class LiveTimeline
+internal sealed partial class LiveTimeline
 {
     /// <summary>How many log entries, late operations and detached works a timeline keeps of each: memory stays bounded.</summary>
     internal const int MaxSensorEntries = 32;
@@ -78,6 +79,9 @@ internal sealed class LiveTimeline
     public RequestDescription Request => new(KnownTraceId, _hop, _tag, _method, _path, _protocol, _connectionId);
 
     public string Hop => _hop;
+
+    /// <summary>The tag the request carried (the rig's), if any.</summary>
+    public string? Tag => _tag;
 
     /// <summary>
     /// The W3C trace id: the one the request came with, else one made when first asked for (to propagate it, or to
@@ -155,6 +159,7 @@ internal sealed class LiveTimeline
             _abortedTimestamp = Now();
             _reason = reason;
             RecordLocked();
+            RecordRunningAtAbortLocked();
             Publish(TimelineEventKind.RequestAborted, _abortedTimestamp, reason);
             ReportWorkStoppedIfDone();
         }
@@ -246,7 +251,10 @@ internal sealed class LiveTimeline
     }
 
     /// <summary>Records an outgoing operation started after the abort; does nothing before it.</summary>
-    public void RecordOperationIfAborted(string source, string name)
+    /// <param name="source">The activity source or diagnostic listener that saw it.</param>
+    /// <param name="name">What it was (<c>db INSERT</c>), or for an activity its kind (<c>http</c>), completed by the activity's name when read.</param>
+    /// <param name="activity">The operation's activity, whose name its client sets once it started.</param>
+    public void RecordOperationIfAborted(string source, string name, Activity? activity = null)
     {
         lock (Gate)
         {
@@ -256,7 +264,7 @@ internal sealed class LiveTimeline
             }
 
             var now = Now();
-            ((_sensors ??= new SensorRecords()).Operations ??= new List<OperationRecord>(1)).Add(new OperationRecord { Source = source, Name = name, StartedAt = ToUtc(now) });
+            ((_sensors ??= new SensorRecords()).Operations ??= new List<OperationEntry>(1)).Add(new OperationEntry(source, name, now, CodeOrigin.AppCaller(), activity));
             RecordLocked();
             Publish(TimelineEventKind.OperationAfterAbort, now);
         }
@@ -373,7 +381,8 @@ internal sealed class LiveTimeline
                 Work = ToRecords(_work),
                 DetachedWork = ToRecords(_sensors?.Detached),
                 Logs = _sensors?.Logs is { } logs ? [.. logs] : [],
-                OperationsAfterAbort = _sensors?.Operations is { } operations ? [.. operations] : [],
+                OperationsAfterAbort = _sensors?.Operations is { } operations ? [.. operations.Select(ToRecord)] : [],
+                CodeAfterAbort = CodeRunSnapshotLocked(),
                 Zombie = _zombie,
                 AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
                 AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
@@ -466,8 +475,18 @@ internal sealed class LiveTimeline
     {
         public List<WorkEntry>? Detached;
         public List<LogRecord>? Logs;
-        public List<OperationRecord>? Operations;
+        public List<OperationEntry>? Operations;
     }
+
+    private OperationRecord ToRecord(OperationEntry entry) => new()
+    {
+        Source = entry.Source,
+        Name = entry.Activity is { } activity && activity.DisplayName != activity.OperationName ? $"{entry.Name} {activity.DisplayName}" : entry.Activity is null ? entry.Name : $"{entry.Name} request",
+        StartedAt = ToUtc(entry.Timestamp),
+        StartedFrom = entry.StartedFrom,
+    };
+
+    private sealed record OperationEntry(string Source, string Name, long Timestamp, string? StartedFrom, Activity? Activity);
 
     internal sealed class WorkEntry(string name, long startTimestamp)
     {

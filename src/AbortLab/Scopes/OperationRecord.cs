@@ -14,4 +14,10 @@ public sealed class OperationRecord
 
     /// <summary>Gets when it started.</summary>
     public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>
+    /// Gets the app's method that started it (the first frame outside .NET, ASP.NET Core and AbortLab, such as
+    /// <c>ReportWriter.Run</c>), or <see langword="null"/> when the stack shows none.
+    /// </summary>
+    public string? StartedFrom { get; init; }
 }

@@ -70,6 +70,13 @@ public sealed class RequestTimeline
     public IReadOnlyList<OperationRecord> OperationsAfterAbort { get; init; } = [];
 
     /// <summary>
+    /// Gets the code that ran for the request after its abort, one record per thread, the first 32 of them: what carried
+    /// the request's execution context onto a thread (a continuation, a timer, a thread, a completion callback).
+    /// Recorded only for a request that carries a tag, when <c>SensorOptions.FollowCodeAfterAbort</c> is on.
+    /// </summary>
+    public IReadOnlyList<CodeRunRecord> CodeAfterAbort { get; init; } = [];
+
+    /// <summary>
     /// Gets the milliseconds from the abort to the moment the last of the request's work stopped (its pipeline and
     /// every tracked unit of work), or <see langword="null"/> if it was not aborted or work still runs.
     /// </summary>

@@ -17,9 +17,11 @@ internal static class OperationAfterAbortSensor
     private const string SqlClientListener = "SqlClientDiagnosticListener";
     private const string SqlClientCommandBefore = "Microsoft.Data.SqlClient.WriteCommandBefore";
 
+    private const string HttpSource = "System.Net.Http";
+
     private static readonly Dictionary<string, string> Sources = new(StringComparer.Ordinal)
     {
-        ["System.Net.Http"] = "http",
+        [HttpSource] = "http",
         ["Npgsql"] = "db",
         ["Grpc.Net.Client"] = "grpc",
     };
@@ -40,13 +42,15 @@ internal static class OperationAfterAbortSensor
             // An activity only inside a request already aborted: elsewhere the sensor changes nothing (no activity,
             // no traceparent header that the app did not ask for).
             Sample = static (ref ActivityCreationOptions<ActivityContext> _) =>
-                RequestTimelineLocator.Current() is { AbortedAt: not null } ? ActivitySamplingResult.PropagationData : ActivitySamplingResult.None,
-            ActivityStarted = static activity => Record(activity.Source.Name, $"{Sources[activity.Source.Name]} {activity.DisplayName}"),
+                RequestTimelineLocator.Current() is { AbortedAt: not null } ? ActivitySamplingResult.AllData : ActivitySamplingResult.None,
+            // The client names the activity (GET, POST) only once it started: the name is read when the record is.
+            ActivityStarted = static activity => RequestTimelineLocator.Current()?.RecordOperationIfAborted(
+                activity.Source.Name,
+                activity.Source.Name == HttpSource ? Sources[HttpSource] : $"{Sources[activity.Source.Name]} {activity.DisplayName}",
+                activity.Source.Name == HttpSource ? activity : null),
         });
         DiagnosticListener.AllListeners.Subscribe(new ListenerObserver());
     }
-
-    private static void Record(string source, string name) => RequestTimelineLocator.Current()?.RecordOperationIfAborted(source, name);
 
     /// <summary>The command's verb (SELECT, INSERT …): never its text, which may hold values.</summary>
     internal static string VerbOf(string? commandText)

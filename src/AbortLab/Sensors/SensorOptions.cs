@@ -29,4 +29,14 @@ public sealed class SensorOptions
     /// </summary>
     /// <value>Defaults to <see langword="true"/>. The listeners are process-wide: the first host that starts them keeps them.</value>
     public bool RecordOperationsAfterAbort { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value that tells whether the code that runs for a tagged request (one the rig fires) is followed
+    /// wherever its execution context takes it: continuations, timer callbacks, thread-pool items, threads and
+    /// response-completion callbacks. What still runs after the abort is recorded on the timeline
+    /// (<see cref="RequestTimeline.CodeAfterAbort"/>), with the thread and what started it. Requests without a tag are
+    /// never followed and pay nothing for it.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool FollowCodeAfterAbort { get; set; } = true;
 }
