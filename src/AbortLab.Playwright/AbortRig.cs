@@ -383,6 +383,14 @@ public sealed class AbortRig : IAsyncDisposable
             return;
         }
 
+        // Code of the request that kept coming back after its hop stopped is judged once the stop bound has passed:
+        // short runs, each over in a moment, add up to work that never stopped.
+        if (VerdictJudge.BoundStillAhead(verdict.Kind, timelines, _options.WorkStopBound, _time.GetUtcNow()) is { } ahead)
+        {
+            await Task.Delay(ahead, cancellationToken);
+            timelines = VerdictJudge.Order(await _diagnostics.GetTimelinesAsync(verdict.Tag, cancellationToken), verdict.ExpectedHops);
+        }
+
         verdict.Timelines = timelines;
         verdict.JudgedAt = _time.GetUtcNow();
         VerdictJudge.JudgeLateEffects(verdict, timelines, _options, verdict.JudgedAt);

@@ -9,6 +9,9 @@ namespace AbortLab.Playwright;
 /// </summary>
 internal static class VerdictJudge
 {
+    /// <summary>How long past the stop bound the rig reads the records of code that came back after its hop stopped.</summary>
+    private static readonly TimeSpan LateBeat = TimeSpan.FromMilliseconds(250);
+
     public static bool IsHttp2(RequestTimeline timeline) => timeline.Protocol.StartsWith("HTTP/2", StringComparison.Ordinal);
 
     /// <summary>Orders the timelines as the request travelled: the expected hops in order, any other by start.</summary>
@@ -217,10 +220,14 @@ internal static class VerdictJudge
                     + $"{(log.Exception is null ? string.Empty : $" with {log.Exception}")}: \"{Shorten(log.Message)}\". A client that leaves is normal: log it at Debug, or let AbortLab answer it.");
             }
 
-            foreach (var operation in timeline.OperationsAfterAbort.Where(o => verdict.FirstReport($"operation {timeline.Hop} {o.StartedAt.UtcTicks} {o.Name}")))
+            // One failure per kind of write and the code that made it: a loop that writes a beat makes many of them.
+            foreach (var group in timeline.OperationsAfterAbort.GroupBy(o => (o.Name, o.Source, o.StartedFrom)).Where(g => verdict.FirstReport($"operation {timeline.Hop} {g.Key}")))
             {
-                verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {operation.Name} ({operation.Source}) started {Milliseconds(operation.StartedAt - hopAbortedAt)} after the abort"
-                    + $"{(operation.StartedFrom is null ? string.Empty : $" by {operation.StartedFrom}")}. Something caught the abort and carried on, or started work that does not observe the request's token.");
+                var first = group.First();
+                var count = group.Count();
+                verdict.Fail($"hop '{timeline.Hop}' wrote after its client left: {first.Name} ({first.Source}) started {Milliseconds(first.StartedAt - hopAbortedAt)} after the abort"
+                    + $"{(first.StartedFrom is null ? string.Empty : $" by {first.StartedFrom}")}{(count == 1 ? string.Empty : $", {count} times until {Milliseconds(group.Last().StartedAt - hopAbortedAt)}")}. "
+                    + "Something caught the abort and carried on, or started work that does not observe the request's token.");
             }
 
             // Work that began after the abort and was cancelled at once honoured it; work that ran on did not.
@@ -252,21 +259,62 @@ internal static class VerdictJudge
     /// </summary>
     private static void JudgeCodeRuns(AbortVerdict verdict, RequestTimeline timeline, DateTimeOffset abortedAt, TimeSpan stopBound, DateTimeOffset judgedAt)
     {
-        foreach (var run in timeline.CodeAfterAbort)
+        var runs = timeline.CodeAfterAbort
+            .Select(run => (Run: run, LateBy: run.Running ? judgedAt - abortedAt : (run.LastRanAt ?? run.FirstRanAt) - abortedAt))
+            .ToList();
+        if (!runs.Exists(r => r.LateBy > stopBound) || !verdict.FirstReport($"code {timeline.Hop}"))
         {
-            var lateBy = run.Running ? judgedAt - abortedAt : (run.LastRanAt ?? run.FirstRanAt) - abortedAt;
-            if (lateBy <= stopBound || !verdict.FirstReport($"code {timeline.Hop} {run.ThreadId} {run.FirstRanAt.UtcTicks}"))
-            {
-                continue;
-            }
-
-            var where = $"{run.StartedFrom}, on {(run.Thread == "thread pool" ? "the thread pool" : $"thread '{run.Thread}'")}";
-            verdict.Fail(run.Running
-                ? $"code of the request on hop '{timeline.Hop}' was still running {Milliseconds(lateBy)} after the abort (bound {Milliseconds(stopBound)}): {where}, since {Milliseconds(run.FirstRanAt - abortedAt)} after the abort. "
-                    + "It carries the request's context but not its token: pass it AbortScope.Token (or HttpContext.RequestAborted) and check it, or track it with AbortScope.RunAsync."
-                : $"code of the request on hop '{timeline.Hop}' ran until {Milliseconds(lateBy)} after the abort (bound {Milliseconds(stopBound)}): {where}, {run.Runs} time{(run.Runs == 1 ? string.Empty : "s")} after the abort. "
-                    + "It carries the request's context but not its token: pass it AbortScope.Token (or HttpContext.RequestAborted) and check it, or track it with AbortScope.RunAsync.");
+            return;
         }
+
+        // Every run since the hop stopped is named, not only the late ones: the first run of a timer shows where it
+        // began, the later ones may only show a continuation. Thread-pool threads are interchangeable: runs are told
+        // apart by what started them, a named thread by its name.
+        var stopped = StoppedAt(timeline) ?? abortedAt;
+        var late = runs
+            .Where(r => r.LateBy > stopBound || (!Vague(r.Run.StartedFrom) && (r.Run.Running || (r.Run.LastRanAt ?? r.Run.FirstRanAt) > stopped)))
+            .GroupBy(r => (r.Run.StartedFrom, r.Run.Thread))
+            .Select(g => (
+                Run: new CodeRunRecord
+                {
+                    StartedFrom = g.Key.StartedFrom,
+                    Thread = g.Key.Thread,
+                    ThreadId = g.First().Run.ThreadId,
+                    FirstRanAt = g.Min(r => r.Run.FirstRanAt),
+                    Runs = g.Sum(r => r.Run.Runs),
+                    Running = g.Any(r => r.Run.Running),
+                },
+                LateBy: g.Max(r => r.LateBy)))
+            .OrderBy(r => r.LateBy <= stopBound).ThenBy(r => Vague(r.Run.StartedFrom)).ThenByDescending(r => r.Run.Running).ThenByDescending(r => r.Run.Runs)
+            .ToList();
+        const int Named = 4;
+        var what = string.Join("; ", late.Take(Named).Select(r =>
+            $"{r.Run.StartedFrom} on {(r.Run.Thread == "thread pool" ? "the thread pool" : $"thread '{r.Run.Thread}'")} "
+            + (r.Run.Running
+                ? $"(still running, since {Milliseconds(r.Run.FirstRanAt - abortedAt)} after the abort)"
+                : $"({r.Run.Runs} run{(r.Run.Runs == 1 ? string.Empty : "s")} after the abort, the last until {Milliseconds(r.LateBy)})")));
+        verdict.Fail($"code of the request on hop '{timeline.Hop}' still ran {Milliseconds(late.Max(r => r.LateBy))} after the abort (bound {Milliseconds(stopBound)}): {what}"
+            + $"{(late.Count > Named ? $"; and {late.Count - Named} more" : string.Empty)}. It carries the request's context but does not stop with its token: pass it AbortScope.Token "
+            + "(or HttpContext.RequestAborted) and check it, or run it through AbortScope.RunAsync.");
+    }
+
+    // What started the code says more than the continuations that followed it: those are named last.
+    private static bool Vague(string startedFrom) => startedFrom is "an async continuation" or "thread-pool work" or "unknown";
+
+    /// <summary>
+    /// How long until the stop bound (and a beat more) has passed, when some hop's code ran after the hop had stopped:
+    /// null when it has passed, or when no code came back.
+    /// </summary>
+    public static TimeSpan? BoundStillAhead(AbortKind kind, IReadOnlyList<RequestTimeline> timelines, TimeSpan stopBound, DateTimeOffset now)
+    {
+        if (AbortKinds.Expectation(kind) != AbortExpectation.Aborted || timelines.Count == 0 || Detecting(kind, timelines).AbortedAt is not { } abortedAt)
+        {
+            return null;
+        }
+
+        var cameBack = timelines.Any(t => StoppedAt(t) is { } stopped && t.CodeAfterAbort.Any(r => r.Running || r.LastRanAt > stopped));
+        var ahead = abortedAt + stopBound + LateBeat - now;
+        return cameBack && ahead > TimeSpan.Zero ? ahead : null;
     }
 
     /// <summary>

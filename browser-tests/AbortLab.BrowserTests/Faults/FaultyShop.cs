@@ -17,7 +17,7 @@ namespace AbortLab.BrowserTests.Faults;
 /// and the correct twin of each at <c>/twin/{name}</c>. Its warehouse is a second host (hop "warehouse") that streams
 /// stock updates. Written for the rig's tests: the rig was not written against these endpoints.
 /// </summary>
-internal sealed class FaultyShop : IAsyncDisposable
+internal sealed partial class FaultyShop : IAsyncDisposable
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
@@ -38,6 +38,9 @@ internal sealed class FaultyShop : IAsyncDisposable
 
     public Leftovers Leftovers { get; } = new();
 
+    /// <summary>Where the shop's report writers write.</summary>
+    public string Directory => _directory;
+
     public async Task<int> CountOrdersAsync(string item)
     {
         await using var scope = _shop.Services.CreateAsyncScope();
@@ -47,10 +50,11 @@ internal sealed class FaultyShop : IAsyncDisposable
 
     public static async Task<FaultyShop> StartAsync()
     {
-        var directory = Directory.CreateTempSubdirectory("abortlab-faulty-shop-").FullName;
+        var directory = System.IO.Directory.CreateTempSubdirectory("abortlab-faulty-shop-").FullName;
         var warehouse = Build("warehouse");
         warehouse.UseAbortLab();
         warehouse.MapAbortLab();
+        warehouse.MapGet("/ping", () => Results.Ok());
         warehouse.MapGet("/stock", async (HttpContext context) =>
         {
             var token = context.RequestAborted;
@@ -104,6 +108,7 @@ internal sealed class FaultyShop : IAsyncDisposable
         });
         app.MapAbortLab();
         MapEndpoints(app, () => shop!);
+        MapWorkThatLeavesTheRequest(app, () => shop!);
         await app.StartAsync();
 
         await using (var scope = app.Services.CreateAsyncScope())
@@ -121,7 +126,7 @@ internal sealed class FaultyShop : IAsyncDisposable
         await _shop.DisposeAsync();
         await _warehouse.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        System.IO.Directory.Delete(_directory, recursive: true);
     }
 
     private static void MapEndpoints(WebApplication app, Func<FaultyShop> shop)

@@ -25,10 +25,10 @@ internal sealed class Leftovers
         }
     }
 
-    /// <summary>Spins on a core until <paramref name="token"/> or the leftovers stop, at most a minute.</summary>
-    public static void Spin(CancellationToken token, CancellationToken leftovers)
+    /// <summary>Spins on a core until <paramref name="token"/> or the leftovers stop, for <paramref name="duration"/> (at most a minute).</summary>
+    public static void Spin(CancellationToken token, CancellationToken leftovers, TimeSpan? duration = null)
     {
-        var end = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+        var end = Stopwatch.GetTimestamp() + (long)((duration ?? TimeSpan.FromMinutes(1)).TotalSeconds * Stopwatch.Frequency);
         var x = 0UL;
         while (!token.IsCancellationRequested && !leftovers.IsCancellationRequested && Stopwatch.GetTimestamp() < end)
         {

@@ -5,35 +5,27 @@ namespace AbortLab;
 /// <summary>The threads running a followed request's code, and what ran after its abort (see <see cref="RequestCodeFollower"/>).</summary>
 internal sealed partial class LiveTimeline
 {
-    private const int MaxOriginsRead = 64;
+    private const int MaxOriginsRead = 48;
 
     private CodeRuns? _codeRuns;
 
-    /// <summary>Says that the next arrival on this thread is a response-completion callback.</summary>
-    public void MarkCompletionCallback()
-    {
-        lock (Gate)
-        {
-            var runs = _codeRuns ??= new CodeRuns();
-            runs.CompletionCallbackThread = Environment.CurrentManagedThreadId;
-        }
-    }
-
     /// <summary>The request's code arrived on a thread. Never throws: it runs inside the runtime's context switch.</summary>
-    public void CodeArrived(int threadId)
+    /// <param name="threadId">The thread's managed id.</param>
+    /// <param name="origin">What started the code, when the context says so; else read from the stack.</param>
+    public void CodeArrived(int threadId, string? origin)
     {
         lock (Gate)
         {
             var runs = _codeRuns ??= new CodeRuns();
-            string? origin = null;
-            if (runs.CompletionCallbackThread == threadId)
+
+            // A stack is read for the first arrivals only, before and after the abort: a followed request's code comes
+            // back to a thread at every await.
+            if (origin is null)
             {
-                origin = "a response-completion callback";
-                runs.CompletionCallbackThread = 0;
+                ref var read = ref _abortedTimestamp == 0 ? ref runs.OriginsReadBefore : ref runs.OriginsReadAfter;
+                origin = read++ < MaxOriginsRead ? CodeOrigin.OfArrival() : null;
             }
 
-            // A stack is read for the first arrivals only: a followed request's code comes back to a thread at every await.
-            origin ??= runs.OriginsRead++ < MaxOriginsRead ? CodeOrigin.OfArrival() : null;
             if (_abortedTimestamp == 0)
             {
                 // Before the abort only the threads running now are kept, to name the ones the abort finds at work.
@@ -127,8 +119,8 @@ internal sealed partial class LiveTimeline
     {
         public readonly Dictionary<int, RunningCode> Running = [];
         public readonly List<CodeRunEntry> After = [];
-        public int CompletionCallbackThread;
-        public int OriginsRead;
+        public int OriginsReadBefore;
+        public int OriginsReadAfter;
 
         public CodeRunEntry? Find(int threadId, string? origin = null)
         {

@@ -37,10 +37,6 @@ internal static class CodeOrigin
                 {
                     kind ??= "a timer callback";
                 }
-                else if (name == "System.Threading.Thread" || name.StartsWith("System.Threading.Thread+StartHelper", StringComparison.Ordinal))
-                {
-                    kind ??= Thread.CurrentThread.IsThreadPoolThread ? null : "a new thread";
-                }
                 else if (name.Contains("AsyncStateMachineBox", StringComparison.Ordinal))
                 {
                     kind ??= "an async continuation";
@@ -55,7 +51,8 @@ internal static class CodeOrigin
                 }
             }
 
-            return kind ?? "thread-pool work";
+            // A thread's start shows no frame of its own below the context switch.
+            return kind ?? (Thread.CurrentThread.IsThreadPoolThread ? "thread-pool work" : "a new thread");
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

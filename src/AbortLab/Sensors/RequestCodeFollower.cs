@@ -9,21 +9,21 @@ namespace AbortLab.Sensors;
 /// </summary>
 internal static class RequestCodeFollower
 {
-    private static readonly AsyncLocal<LiveTimeline?> Followed = new(OnChanged);
+    private static readonly AsyncLocal<FollowedCode?> Followed = new(OnChanged);
 
     /// <summary>Follows the calling code and everything it starts; called by the middleware, inside its own async method.</summary>
-    public static void Follow(LiveTimeline timeline) => Followed.Value = timeline;
+    public static void Follow(LiveTimeline timeline) => Followed.Value = new FollowedCode(timeline, null);
 
     /// <summary>Runs a callback the server calls outside the request's context (a response-completion callback) as the request's code.</summary>
     public static async Task RunAsync(LiveTimeline timeline, Func<object, Task> callback, object state)
     {
         // Set inside an async method: the caller's context is restored when it returns.
-        Followed.Value = timeline;
-        timeline.MarkCompletionCallback();
+        // The origin travels with the value: every continuation of the callback is known to come from it.
+        Followed.Value = new FollowedCode(timeline, "a response-completion callback");
         await callback(state);
     }
 
-    private static void OnChanged(AsyncLocalValueChangedArgs<LiveTimeline?> change)
+    private static void OnChanged(AsyncLocalValueChangedArgs<FollowedCode?> change)
     {
         if (ReferenceEquals(change.PreviousValue, change.CurrentValue))
         {
@@ -31,7 +31,10 @@ internal static class RequestCodeFollower
         }
 
         var threadId = Environment.CurrentManagedThreadId;
-        change.PreviousValue?.CodeLeft(threadId);
-        change.CurrentValue?.CodeArrived(threadId);
+        change.PreviousValue?.Timeline.CodeLeft(threadId);
+        change.CurrentValue?.Timeline.CodeArrived(threadId, change.CurrentValue.Origin);
     }
+
+    /// <summary>The followed request, and what started its code when that is known without reading a stack.</summary>
+    private sealed record FollowedCode(LiveTimeline Timeline, string? Origin);
 }

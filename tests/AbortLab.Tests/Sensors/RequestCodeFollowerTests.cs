@@ -31,6 +31,7 @@ public sealed class RequestCodeFollowerTests : IDisposable
         var running = Assert.Single(scope.Timeline.ToSnapshot().CodeAfterAbort);
         Assert.True(running.Running);
         Assert.Equal("report-writer", running.Thread);
+        Assert.Equal("a new thread", running.StartedFrom);
         Assert.Null(running.LastRanAt);
 
         release.Set();
