@@ -9,6 +9,12 @@ namespace AbortLab.Playwright;
 /// </summary>
 internal static class VerdictJudge
 {
+    /// <summary>
+    /// How long after the browser's abort a response may still have been on its way: a hop that answered by then ended
+    /// before the abort reached it, which is not ignoring it.
+    /// </summary>
+    private static readonly TimeSpan InFlight = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How long past the stop bound the rig reads the records of code that came back after its hop stopped.</summary>
     private static readonly TimeSpan LateBeat = TimeSpan.FromMilliseconds(250);
 
@@ -107,24 +113,30 @@ internal static class VerdictJudge
         var entry = timelines[0];
         var last = timelines[^1];
         var detecting = Detecting(verdict.Kind, timelines);
+
+        // How long the rig really watched: a verdict decided early never waited for the whole deadline.
+        var waited = verdict.BrowserAbortedAt is { } abortSent ? Milliseconds(judgedAt - abortSent) : $"{seconds} s";
         if (AbortKinds.EndsGracefully(verdict.Kind))
         {
             // The hops in front only tunnel the goodbye: they must have ended, and the last hop must see the client go.
             foreach (var timeline in timelines.SkipLast(1).Where(t => t.CompletedAt is null))
             {
-                verdict.Fail($"hop '{timeline.Hop}' had not ended its request {seconds} s after the browser's close.");
+                verdict.Fail($"hop '{timeline.Hop}' had not ended its request {waited} after the browser's close.");
             }
 
             if (last.AbortReason != AbortReason.ClientDisconnected)
             {
-                verdict.Fail($"hop '{last.Hop}' recorded {last.AbortReason?.ToString() ?? "no abort"} within {seconds} s of the browser's close, not ClientDisconnected (status {Describe(last.StatusCode)}).");
+                verdict.Fail($"hop '{last.Hop}' recorded {last.AbortReason?.ToString() ?? "no abort"} within {waited} of the browser's close, not ClientDisconnected (status {Describe(last.StatusCode)}).");
             }
         }
         else if (entry.AbortReason is null)
         {
-            verdict.Fail(entry.CompletedAt is null
-                ? $"hop '{entry.Hop}' never saw the abort within {seconds} s of the browser's (status {Describe(entry.StatusCode)})."
-                : $"hop '{entry.Hop}' never saw the abort: it answered {Describe(entry.StatusCode)} as if the client were still there.");
+            verdict.Fail(entry.CompletedAt is not { } completedAt
+                ? $"hop '{entry.Hop}' never saw the abort within {waited} of the browser's (status {Describe(entry.StatusCode)})."
+                : verdict.BrowserAbortedAt is { } abortSeen && completedAt <= abortSeen + InFlight
+                    ? $"hop '{entry.Hop}' answered {Describe(entry.StatusCode)} {Milliseconds((completedAt - abortSeen).Duration())} {(completedAt <= abortSeen ? "before" : "after")} the browser's abort, before the abort could reach it: "
+                        + "the request ended too soon for this cell to prove anything. Make the endpoint slower than the abort (or the abort sooner)."
+                    : $"hop '{entry.Hop}' never saw the abort: it answered {Describe(entry.StatusCode)} as if the client were still there.");
         }
         else if (entry.AbortReason != AbortReason.ClientDisconnected)
         {
@@ -146,7 +158,7 @@ internal static class VerdictJudge
         {
             if (entry.ConnectionClosedAt is null)
             {
-                verdict.Fail($"hop '{entry.Hop}''s {entry.Protocol} connection was still open {seconds} s after the abort.");
+                verdict.Fail($"hop '{entry.Hop}''s {entry.Protocol} connection was still open {waited} after the abort.");
             }
         }
         else if (entry.ConnectionId is not null && openConnections is not null)

@@ -190,7 +190,7 @@ internal sealed class ConnectionTracker : IAbortScopeObserver
             }
 
             _lingerTimeout = lingerTimeout;
-            _lingerTimer = _timeProvider.CreateTimer(
+            _lingerTimer = NonCapturingTimer.Create(_timeProvider, 
                 static state => ((ConnectionTracker)state!).OnLingerExpired(),
                 this,
                 lingerTimeout,

@@ -35,7 +35,7 @@ internal sealed class CommandInterrupter : IDisposable
                 return;
             }
 
-            _timer = _timeProvider.CreateTimer(static state => ((CommandInterrupter)state!).Interrupt(), this, TimeSpan.Zero, Interval);
+            _timer = NonCapturingTimer.Create(_timeProvider, static state => ((CommandInterrupter)state!).Interrupt(), this, TimeSpan.Zero, Interval);
         }
     }
 

@@ -64,7 +64,7 @@ internal sealed class PostgresCancelResend : IDisposable
         {
             if (!_stopped && _timer is null)
             {
-                _timer = _timeProvider.CreateTimer(static state => _ = ((PostgresCancelResend)state!).ResendAsync(), this, FirstDelay, Timeout.InfiniteTimeSpan);
+                _timer = NonCapturingTimer.Create(_timeProvider, static state => _ = ((PostgresCancelResend)state!).ResendAsync(), this, FirstDelay, Timeout.InfiniteTimeSpan);
             }
         }
     }

@@ -23,7 +23,7 @@ public sealed class ProcessCommandChannel : IAsyncDisposable
     {
         _process = process;
         _terminator = terminator;
-        _loop = Task.Run(RunAsync);
+        _loop = NonCapturingTimer.Run(RunAsync);
     }
 
     /// <summary>Gets the id of the child process.</summary>

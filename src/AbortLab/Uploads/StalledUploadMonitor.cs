@@ -95,7 +95,7 @@ internal sealed class StalledUploadMonitor : IDisposable
             if (_timer is null)
             {
                 _interval = interval;
-                _timer = _timeProvider.CreateTimer(static state => ((StalledUploadMonitor)state!).CheckAll(), this, interval, interval);
+                _timer = NonCapturingTimer.Create(_timeProvider, static state => ((StalledUploadMonitor)state!).CheckAll(), this, interval, interval);
             }
             else if (_interval != interval)
             {

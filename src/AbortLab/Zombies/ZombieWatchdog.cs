@@ -27,7 +27,7 @@ internal sealed class ZombieWatchdog
     {
         var options = _options();
         var state = new WatchState(this, scope, options);
-        state.Timer = _timeProvider.CreateTimer(static s => ((WatchState)s!).OnThreshold(), state, options.Threshold, Timeout.InfiniteTimeSpan);
+        state.Timer = NonCapturingTimer.Create(_timeProvider, static s => ((WatchState)s!).OnThreshold(), state, options.Threshold, Timeout.InfiniteTimeSpan);
     }
 
     private sealed class WatchState(ZombieWatchdog watchdog, AbortScope scope, ZombieOptions options)
@@ -43,7 +43,7 @@ internal sealed class ZombieWatchdog
             var goodbyeLeft = clock.GetElapsedTime(clock.GetTimestamp(), scope.GoodbyeUntil);
             if (goodbyeLeft > TimeSpan.Zero && !scope.Timeline.IsCompleted)
             {
-                Timer = clock.CreateTimer(static s => ((WatchState)s!).OnThreshold(), this, goodbyeLeft + options.Threshold, Timeout.InfiniteTimeSpan);
+                Timer = NonCapturingTimer.Create(clock, static s => ((WatchState)s!).OnThreshold(), this, goodbyeLeft + options.Threshold, Timeout.InfiniteTimeSpan);
                 return;
             }
 
@@ -66,7 +66,7 @@ internal sealed class ZombieWatchdog
             if (options.AbortConnection && !scope.Timeline.IsCompleted)
             {
                 var rest = options.AbortConnectionAfter - options.Threshold;
-                Timer = watchdog._timeProvider.CreateTimer(static s => ((WatchState)s!).OnAbortConnection(), this, rest > TimeSpan.Zero ? rest : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                Timer = NonCapturingTimer.Create(watchdog._timeProvider, static s => ((WatchState)s!).OnAbortConnection(), this, rest > TimeSpan.Zero ? rest : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             }
         }
 
