@@ -136,8 +136,9 @@ public sealed class AbortRig : IAsyncDisposable
                 await page.RouteAsync(url.ToString(), route => route.AbortAsync());
             }
 
-            // What each process already runs, before the request: whatever is new afterwards, the request started.
-            var baseline = Sensing(verdict) ? await _diagnostics.GetProcessesAsync(cancellationToken) : [];
+            // What each process already runs, and how busy it is idle, before the request: whatever is new afterwards,
+            // or busier than this, the request started.
+            var baseline = Sensing(verdict) ? await SampleBaselineAsync(cancellationToken) : [];
             await page.EvaluateAsync(
                 "([kind, url, options]) => abortLabRig.start(kind, url, options)",
                 new object[] { AbortKinds.PageFunction(request.Kind), url.ToString(), PageOptions(request) });
@@ -322,8 +323,9 @@ public sealed class AbortRig : IAsyncDisposable
     /// Watches each process for <see cref="AbortRigOptions.QuietWindow"/> once every hop's work stopped, and judges
     /// what the operating system saw: CPU still wanted, child processes and connections left behind.
     /// </summary>
-    private async Task SenseProcessesAsync(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, CancellationToken cancellationToken)
+    private async Task SenseProcessesAsync(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> baselineSamples, CancellationToken cancellationToken)
     {
+        var baseline = baselineSamples[^1];
         if (verdict.Timelines.Any(t => VerdictJudge.StoppedAt(t) is null))
         {
             verdict.Note("process checks skipped: the request's own work is still running, which the verdict already says.");
@@ -351,7 +353,7 @@ public sealed class AbortRig : IAsyncDisposable
             var quiet = samples[0].All(s => end.FirstOrDefault(e => e.ProcessId == s.ProcessId) is { } e && e.LastRequestId == s.LastRequestId && e.ActiveRequests == 0);
             if (quiet)
             {
-                verdict.QuietCpuCores = ProcessJudge.JudgeCpu(verdict, samples, _options.CpuThreshold);
+                verdict.QuietCpuCores = ProcessJudge.JudgeCpu(verdict, samples, _options.CpuThreshold, baselineSamples);
                 break;
             }
 
@@ -412,6 +414,23 @@ public sealed class AbortRig : IAsyncDisposable
 
             _judged.Enqueue(verdict);
         }
+    }
+
+    /// <summary>
+    /// Samples each process as the quiet window will, before the request: how busy it is when nothing of the request
+    /// runs, so that gentle work after the abort (a background service working on for a client that left) stands out.
+    /// </summary>
+    private async Task<IReadOnlyList<IReadOnlyList<ProcessSnapshot>>> SampleBaselineAsync(CancellationToken cancellationToken)
+    {
+        const int Slices = 2;
+        var samples = new List<IReadOnlyList<ProcessSnapshot>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
+        for (var slice = 0; slice < Slices; slice++)
+        {
+            await Task.Delay(_options.QuietWindow / 5, cancellationToken);
+            samples.Add(await _diagnostics.GetProcessesAsync(cancellationToken));
+        }
+
+        return samples;
     }
 
     // A failure the rig met on its way (a timeout, a page error) still shows what the server recorded.

@@ -76,6 +76,13 @@ public sealed class AbortVerdict
     public double? QuietCpuCores { get; internal set; }
 
     /// <summary>
+    /// Gets how many cores' worth of CPU the app's threads used, at most, in a slice before the request, while nothing
+    /// of it ran (summed over the processes): the idle the quiet window is compared with. <see langword="null"/> when
+    /// not measured.
+    /// </summary>
+    public double? BaselineCpuCores { get; internal set; }
+
+    /// <summary>
     /// Gets the largest share of every slice of that window during which one app thread was runnable (on a core or
     /// waiting for one): near 1 for a thread that never blocks. <see langword="null"/> when not measured.
     /// </summary>
@@ -139,7 +146,7 @@ public sealed class AbortVerdict
 
         if (QuietCpuCores is { } cores)
         {
-            text.Append(CultureInfo.InvariantCulture, $"; quiet CPU {cores:0.000} cores");
+            text.Append(CultureInfo.InvariantCulture, $"; quiet CPU {cores:0.000} cores (idle before {BaselineCpuCores?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-"})");
             if (QuietCpuBoundShare is { } share)
             {
                 text.Append(CultureInfo.InvariantCulture, $", busiest thread runnable {share:0.00}, blocked {QuietCpuBusiestBlocks ?? 0}+ times a slice");

@@ -42,7 +42,11 @@ internal static class ProcessJudge
     /// machine every thread that merely wakes often waits long. Returns the least any slice ran, summed over the
     /// processes (null without a sensor).
     /// </summary>
-    public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold)
+    /// <param name="verdict">The verdict to fail.</param>
+    /// <param name="samples">The quiet window's snapshots, one list per sample.</param>
+    /// <param name="threshold">The cores a loop that hops threads must keep busy (<see cref="AbortRigOptions.CpuThreshold"/>).</param>
+    /// <param name="baselineSamples">The same processes sampled before the request, slice by slice: their idle.</param>
+    public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold, IReadOnlyList<IReadOnlyList<ProcessSnapshot>>? baselineSamples = null)
     {
         double? total = null;
         foreach (var first in samples[0].Where(s => s.Supported))
@@ -75,8 +79,25 @@ internal static class ProcessJudge
             }
             var bound = slices.Skip(1).Aggregate(slices[0].CpuBoundThreads, (ids, slice) => [.. ids.Intersect(slice.CpuBoundThreads)]);
             var hopping = slices.All(w => w.RunCores >= threshold && w.RunnableCores >= CpuBoundShare);
+            var idle = IdleCores(baselineSamples, first.ProcessId);
+            if (idle is { } idleCores)
+            {
+                verdict.BaselineCpuCores = (verdict.BaselineCpuCores ?? 0) + idleCores;
+            }
+
             if (bound.Count == 0 && !hopping)
             {
+                if (idle is { } before && sustained >= Math.Max(before * AboveIdleFactor, before + AboveIdleMargin))
+                {
+                    var window = Slice.Of(series[0]!, series[^1]!);
+                    verdict.Fail(
+                        $"process {first.ProcessId} kept working after the request's work stopped, with nothing tracked running and no request in flight: its app threads ran at least "
+                        + $"{sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores in each of {slices.Count} slices of the {Milliseconds(window.WindowNs)}, against at most {before.ToString("0.00", CultureInfo.InvariantCulture)} "
+                        + $"before the request (busiest: {string.Join(", ", window.Threads.Take(3).Select(t => $"'{t.Name}' {(t.RunNs / (double)window.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}). "
+                        + "Work the request handed on without its token (a queue into a background service, a thread it did not start) goes on for a client that left: "
+                        + "hand the queue item the request's scope (AbortScope.Current) and run the item with scope.RunAsync(name, token => ...), or pass it the request's token.");
+                }
+
                 continue;
             }
 
@@ -91,6 +112,30 @@ internal static class ProcessJudge
         }
 
         return total;
+    }
+
+    /// <summary>Work after the request must use this many times its process's idle, ...</summary>
+    internal const double AboveIdleFactor = 2;
+
+    /// <summary>... and this many cores more: a process idle at 0.01 cores may wake to 0.05 on a busy machine.</summary>
+    internal const double AboveIdleMargin = 0.15;
+
+    /// <summary>The most cores a process's app threads ran in any slice before the request, or null without a baseline.</summary>
+    private static double? IdleCores(IReadOnlyList<IReadOnlyList<ProcessSnapshot>>? baselineSamples, int processId)
+    {
+        if (baselineSamples is not { Count: >= 2 })
+        {
+            return null;
+        }
+
+        var series = baselineSamples.Select(sample => sample.FirstOrDefault(s => s.ProcessId == processId && s.Supported)).ToList();
+        if (series.Any(s => s is null))
+        {
+            return null;
+        }
+
+        var slices = series.Zip(series.Skip(1), (before, after) => Slice.Of(before!, after!)).Where(w => w.WindowNs > 0).ToList();
+        return slices.Count == 0 ? null : slices.Max(w => w.RunCores);
     }
 
     private sealed record SliceThread(int Id, string Name, long RunNs, long RunnableNs, long Blocks);

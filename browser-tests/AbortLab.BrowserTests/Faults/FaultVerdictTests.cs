@@ -30,6 +30,9 @@ public sealed class FaultVerdictTests(FaultyShopFixture fixture, ITestOutputHelp
         { "late-save", AbortKind.FetchBeforeResponse, "hop 'shop' wrote after its client left: db INSERT (Microsoft.EntityFrameworkCore) started" },
         { "bursty-cpu", AbortKind.FetchBeforeResponse, "code of the request on hop 'shop'" },
         { "raw-socket", AbortKind.FetchBeforeResponse, "code of the request on hop 'shop'" },
+
+        // Work that does not carry the request's context: the shop's own queue into its own background service.
+        { "queued-report", AbortKind.FetchBeforeResponse, "kept working after the request's work stopped" },
     };
 
     // Saved two seconds after the abort: only the rig's sweep, once its late-effect window passed, sees it.

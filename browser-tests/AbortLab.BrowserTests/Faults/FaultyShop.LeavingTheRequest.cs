@@ -81,6 +81,18 @@ internal sealed partial class FaultyShop
             await Task.Delay(Long, token);
         });
 
+        // A report queued to the shop's own background service: the worker computes it for a client that left.
+        app.MapGet("/fault/queued-report", async (HttpContext context, ReportQueue reports) =>
+        {
+            await reports.QueueAsync(new ReportJob(shop().Leftovers.Token, Scope: null), context.RequestAborted);
+            await Task.Delay(Long, context.RequestAborted);
+        });
+        app.MapGet("/twin/queued-report", async (HttpContext context, ReportQueue reports) =>
+        {
+            await reports.QueueAsync(new ReportJob(shop().Leftovers.Token, AbortScope.Current), context.RequestAborted);
+            await Task.Delay(Long, context.RequestAborted);
+        });
+
         // A raw socket that goes on reading the warehouse's stock stream, steadily, so nothing queues.
         app.MapGet("/fault/raw-socket", async (HttpContext context) =>
         {

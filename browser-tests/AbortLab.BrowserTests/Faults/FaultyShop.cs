@@ -73,6 +73,8 @@ internal sealed partial class FaultyShop : IAsyncDisposable
         {
             builder.Services.AddDbContext<ShopContext>(o => o.UseSqlite($"Data Source={Path.Combine(directory, "shop.db")}"));
             builder.Services.AddHttpClient("warehouse", c => c.BaseAddress = AddressOf(warehouse));
+            builder.Services.AddSingleton<ReportQueue>();
+            builder.Services.AddHostedService<ReportWorker>();
         });
 
         // A request logger in front of AbortLab that treats every status of 499 and above as an error (the fault), or

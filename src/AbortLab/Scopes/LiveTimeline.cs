@@ -1,4 +1,3 @@
-using AbortLab.Sensors;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 

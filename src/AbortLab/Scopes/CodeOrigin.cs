@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 
-namespace AbortLab.Sensors;
+namespace AbortLab;
 
 /// <summary>
 /// Names, from the calling thread's stack, what started the code about to run there (a timer, a thread, a task, a
