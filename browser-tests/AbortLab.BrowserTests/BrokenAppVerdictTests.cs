@@ -32,7 +32,7 @@ public sealed class BrokenAppVerdictTests(BrowserLabFixture lab, ITestOutputHelp
 
         Assert.False(verdict.Passed);
         // Decided once the work outlived the stop bound, without waiting for the 3 s deadline.
-        Assert.Contains(verdict.Failures, f => f.StartsWith("work 'ignores-token' on hop 'app' was still running ", StringComparison.Ordinal) && f.EndsWith("after the abort (bound 1000 ms): it ignores its token.", StringComparison.Ordinal));
+        Assert.Contains(verdict.Failures, f => f.StartsWith("work 'ignores-token' on hop 'app' was still running ", StringComparison.Ordinal) && f.EndsWith("after the abort (bound 1000 ms): nothing asked for the request's token, so it was never told (pass it HttpContext.RequestAborted).", StringComparison.Ordinal));
         Assert.Contains(verdict.Failures, f => f.StartsWith("hop 'app''s pipeline (GET /lab/ignore", StringComparison.Ordinal));
         // The abort itself was seen at once: only the work is at fault.
         Assert.NotNull(verdict.DetectionMs);

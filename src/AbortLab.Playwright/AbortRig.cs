@@ -364,7 +364,7 @@ public sealed class AbortRig : IAsyncDisposable
         }
 
         ProcessJudge.JudgeChildren(verdict, baseline, end);
-        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.OwnLocalPorts);
+        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.OwnLocalPorts, _options.QuietWindow);
     }
 
     /// <summary>

@@ -188,8 +188,9 @@ internal static class ProcessJudge
     /// Judges the connections each process opened during the request. The rig's own (<paramref name="rigLocalPorts"/>, the
     /// local ports of its diagnostics reader, in the app's process when the rig runs in an xUnit fixture) are left out by
     /// their local port: a connection from the app to a backend is judged even when that backend is a diagnostics address.
+    /// One with nothing queued fails too if data still arrived on it during the quiet window: a stream read steadily.
     /// </summary>
-    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts)
+    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts, TimeSpan quietWindow)
     {
         foreach (var after in end.Where(s => s.Supported))
         {
@@ -202,9 +203,16 @@ internal static class ProcessJudge
                     verdict.Fail($"process {after.ProcessId} opened a connection during the request ({connection.Local} → {connection.Remote}) that is still {connection.State} "
                         + $"with {connection.ReceiveQueue} bytes received and unread, {connection.SendQueue} unsent: a response nobody reads (dispose the HttpResponseMessage, read its body with the token).");
                 }
+                else if (connection.State is "established" or "closeWait" && connection.LastReceivedMs is { } since && since < quietWindow.TotalMilliseconds)
+                {
+                    verdict.Fail($"process {after.ProcessId} opened a connection during the request ({connection.Local} → {connection.Remote}) that is still {connection.State} "
+                        + $"and received data {since} ms ago, in the quiet window, with nothing left unread: something still reads a stream for a client that left "
+                        + "(a raw socket or a response read without the request's token).");
+                }
                 else if (connection.State is "established" or "closeWait")
                 {
-                    verdict.Note($"process {after.ProcessId} kept a connection it opened during the request ({connection.Local} → {connection.Remote}, {connection.State}, nothing pending): a pooled connection, most likely.");
+                    verdict.Note($"process {after.ProcessId} kept a connection it opened during the request ({connection.Local} → {connection.Remote}, {connection.State}, nothing pending"
+                        + $"{(connection.LastReceivedMs is { } idle ? $", nothing received for {idle} ms" : string.Empty)}): a pooled connection, most likely.");
                 }
             }
         }

@@ -206,13 +206,13 @@ internal static class VerdictJudge
             foreach (var work in running)
             {
                 verdict.Fail(work.EndedAt is null
-                    ? $"work '{work.Name}' on hop '{timeline.Hop}' was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): it ignores its token."
+                    ? $"work '{work.Name}' on hop '{timeline.Hop}' was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): {TokenUse(timeline, "it")}."
                     : $"work '{work.Name}' on hop '{timeline.Hop}' stopped {Milliseconds(work.EndedAt.Value - abortedAt)} after the abort, later than the bound of {bound}.");
             }
 
             if (timeline.CompletedAt is null)
             {
-                verdict.Fail($"hop '{timeline.Hop}''s pipeline ({timeline.Method} {timeline.Path}) was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): the endpoint ignores its token.");
+                verdict.Fail($"hop '{timeline.Hop}''s pipeline ({timeline.Method} {timeline.Path}) was still running {Milliseconds(judgedAt - abortedAt)} after the abort (bound {bound}): {TokenUse(timeline, "the endpoint")}.");
             }
             else if (running.Count == 0)
             {
@@ -309,6 +309,11 @@ internal static class VerdictJudge
             + $"{(late.Count > Named ? $"; and {late.Count - Named} more" : string.Empty)}. It carries the request's context but does not stop with its token: pass it AbortScope.Token "
             + "(or HttpContext.RequestAborted) and check it, or run it through AbortScope.RunAsync.");
     }
+
+    // What the code did with the request's token, as far as the server saw: asked for it, or never.
+    private static string TokenUse(RequestTimeline timeline, string who) => timeline.TokenHandedOut
+        ? $"{who} was handed the request's token but did not stop when it fired"
+        : $"nothing asked for the request's token, so {who} was never told (pass it HttpContext.RequestAborted)";
 
     // What started the code says more than the continuations that followed it: those are named last.
     private static bool Vague(string startedFrom) => startedFrom is "an async continuation" or "thread-pool work" or "unknown";

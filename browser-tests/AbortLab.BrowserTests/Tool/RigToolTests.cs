@@ -74,7 +74,7 @@ public sealed class RigToolTests(BrowserLabFixture lab, ITestOutputHelper output
 
             Assert.Equal(RigCommand.CellsFailed, exitCode);
             var failure = XDocument.Load(junit).Descendants("failure").Single();
-            Assert.Contains("ignores its token", failure.Value, StringComparison.Ordinal);
+            Assert.Contains("nothing asked for the request's token", failure.Value, StringComparison.Ordinal);
         }
         finally
         {

@@ -65,12 +65,16 @@ internal static class SocketTable
             return [];
         }
 
-        var inodes = OwnSocketInodes();
+        var descriptors = OwnSocketDescriptors();
+        var inodes = descriptors.Keys.ToHashSet(StringComparer.Ordinal);
         var entries = ReadAllEntries();
         var listening = ListeningPorts(entries, inodes).ToHashSet();
         return [.. entries
             .Where(e => e.State != "0A" && inodes.Contains(e.Inode) && !listening.Contains(e.LocalPort) && e.Inode != "0")
-            .Select(e => new OutboundConnection(e.Inode, e.Local, e.Remote, StateNames.GetValueOrDefault(e.State, e.State), e.SendQueue, e.ReceiveQueue))];
+            .Select(e => new OutboundConnection(e.Inode, e.Local, e.Remote, StateNames.GetValueOrDefault(e.State, e.State), e.SendQueue, e.ReceiveQueue)
+            {
+                LastReceivedMs = TcpInfo.MillisecondsSinceDataReceived(descriptors[e.Inode]),
+            })];
     }
 
     /// <summary>
@@ -86,17 +90,21 @@ internal static class SocketTable
     private static IEnumerable<int> ListeningPorts(List<Entry> entries, HashSet<string> inodes) =>
         entries.Where(e => e.State == "0A" && inodes.Contains(e.Inode)).Select(e => e.LocalPort).Distinct();
 
-    private static HashSet<string> OwnSocketInodes()
+    private static HashSet<string> OwnSocketInodes() => OwnSocketDescriptors().Keys.ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Each socket inode of this process, with one descriptor that refers to it.</summary>
+    private static Dictionary<string, int> OwnSocketDescriptors()
     {
-        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        var inodes = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var fd in Directory.EnumerateFiles("/proc/self/fd"))
         {
             try
             {
                 var target = new FileInfo(fd).LinkTarget;
-                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
+                    && int.TryParse(Path.GetFileName(fd), NumberStyles.None, CultureInfo.InvariantCulture, out var descriptor))
                 {
-                    inodes.Add(target[8..^1]);
+                    inodes.TryAdd(target[8..^1], descriptor);
                 }
             }
             catch (IOException)
@@ -170,7 +178,14 @@ internal static class SocketTable
 internal sealed record TcpSocket(int LocalPort, int RemotePort, string State, string Local, string Remote);
 
 /// <summary>A TCP connection the process opened: its socket's inode is its id while it lives.</summary>
-internal sealed record OutboundConnection(string Id, string Local, string Remote, string State, long SendQueue, long ReceiveQueue);
+internal sealed record OutboundConnection(string Id, string Local, string Remote, string State, long SendQueue, long ReceiveQueue)
+{
+    /// <summary>
+    /// Milliseconds since data last arrived on the connection (TCP_INFO), or null when unknown: a stream still read
+    /// steadily queues nothing, but keeps arriving.
+    /// </summary>
+    public long? LastReceivedMs { get; init; }
+}
 
 internal sealed record SocketReport(bool Supported, IReadOnlyList<PortReport> Ports);
 

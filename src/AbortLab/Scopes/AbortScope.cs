@@ -390,6 +390,7 @@ public sealed class AbortScope
             return source;
         }
 
+        Timeline.MarkTokenHandedOut();
         if (Volatile.Read(ref firedFlag) != 0)
         {
             CancelSafely(created);

@@ -46,6 +46,7 @@ internal sealed partial class LiveTimeline
     private bool _workStopReported;
     private bool _zombie;
     private bool _recorded;
+    private bool _tokenHandedOut;
 
     public LiveTimeline(ITimelineSink sink, TimeProvider timeProvider, long numericId, in RequestDescription request)
     {
@@ -145,6 +146,9 @@ internal sealed partial class LiveTimeline
             RecordLocked();
         }
     }
+
+    /// <summary>Says that some code asked for one of the request's tokens: whether work that ran on was handed it.</summary>
+    public void MarkTokenHandedOut() => Volatile.Write(ref _tokenHandedOut, true);
 
     public void MarkAborted(AbortReason reason)
     {
@@ -383,6 +387,7 @@ internal sealed partial class LiveTimeline
                 OperationsAfterAbort = _sensors?.Operations is { } operations ? [.. operations.Select(ToRecord)] : [],
                 CodeAfterAbort = CodeRunSnapshotLocked(),
                 Zombie = _zombie,
+                TokenHandedOut = Volatile.Read(ref _tokenHandedOut),
                 AbortToWorkStoppedMs = WorkStoppedTimestamp() is { } stopped ? Milliseconds(_abortedTimestamp, stopped) : null,
                 AbortToConnectionClosedMs = _abortedTimestamp != 0 && _connectionClosedTimestamp != 0
                     ? Milliseconds(_abortedTimestamp, _connectionClosedTimestamp)

@@ -89,6 +89,13 @@ public sealed class RequestTimeline
     public bool Zombie { get; init; }
 
     /// <summary>
+    /// Gets a value that tells whether any code asked for the request's token (<c>HttpContext.RequestAborted</c>,
+    /// <see cref="AbortScope.Token"/>): work that ran on after the abort was either never handed it, or handed it and
+    /// did not stop with it.
+    /// </summary>
+    public bool TokenHandedOut { get; init; }
+
+    /// <summary>
     /// Gets the milliseconds from the abort to the close of the request's connection, or <see langword="null"/> if it
     /// was not aborted or the connection is still open (as it stays on HTTP/2).
     /// </summary>
