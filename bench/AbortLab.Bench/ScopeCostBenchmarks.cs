@@ -29,6 +29,7 @@ public class ScopeCostBenchmarks
     private RequestDelegate _withAbortLab = null!;
     private RequestDelegate _withEveryRequestRecorded = null!;
     private RequestDelegate _withTrackedWork = null!;
+    private RequestDelegate _yielding = null!;
     private RequestDelegate _appBare = null!;
     private RequestDelegate _appWithAbortLab = null!;
     private HttpClient _bareClient = null!;
@@ -69,6 +70,7 @@ public class ScopeCostBenchmarks
         _withEveryRequestRecorded = Pipeline(static app => app.UseAbortLab(), static _ => Task.CompletedTask, _recordingServices);
         _withAbortLab = Pipeline(static app => app.UseAbortLab(), static _ => Task.CompletedTask);
         _withTrackedWork = Pipeline(static app => app.UseAbortLab(), static context => context.GetAbortScope().RunAsync("work", static _ => Task.CompletedTask));
+        _yielding = Pipeline(static app => app.UseAbortLab(), static async _ => await Task.Yield());
         _appBare = Pipeline(static app => app.UseRequestTimeouts(), context => CallBackendAsync(_bareClient, context));
         _appWithAbortLab = Pipeline(
             static app =>
@@ -111,6 +113,12 @@ public class ScopeCostBenchmarks
     [Benchmark(Description = "server-like context: UseAbortLab")]
     public Task ServerLikeWithAbortLab() => _withAbortLab(NewServerLikeContext());
 
+    [Benchmark(Description = "server-like context: UseAbortLab, an endpoint that yields once")]
+    public Task ServerLikeYielding() => _yielding(NewServerLikeContext());
+
+    [Benchmark(Description = "server-like context: UseAbortLab, an endpoint that yields once, tagged (the rig's): its code followed")]
+    public Task ServerLikeYieldingTagged() => _yielding(NewServerLikeContext(tagged: true));
+
     [Benchmark(Description = "app: Request Timeouts + HttpClient call, bare")]
     public Task AppBare() => _appBare(NewServerLikeContext());
 
@@ -131,7 +139,7 @@ public class ScopeCostBenchmarks
     }
 
     // As a server hands a request over: its lifetime feature set, the collection sized for what middleware adds.
-    private static DefaultHttpContext NewServerLikeContext()
+    private static DefaultHttpContext NewServerLikeContext(bool tagged = false)
     {
         var features = new FeatureCollection(initialCapacity: 12);
         features.Set<IHttpRequestFeature>(new HttpRequestFeature());
@@ -140,6 +148,11 @@ public class ScopeCostBenchmarks
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature());
         var context = new DefaultHttpContext(features);
         Describe(context.Request);
+        if (tagged)
+        {
+            context.Request.QueryString = new QueryString("?abortlab-tag=bench");
+        }
+
         return context;
     }
 

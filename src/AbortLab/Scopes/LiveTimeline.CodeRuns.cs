@@ -7,7 +7,6 @@ internal sealed partial class LiveTimeline
 {
     private const int MaxOriginsRead = 48;
 
-    private CodeRuns? _codeRuns;
 
     /// <summary>The request's code arrived on a thread. Never throws: it runs inside the runtime's context switch.</summary>
     /// <param name="threadId">The thread's managed id.</param>
@@ -16,14 +15,13 @@ internal sealed partial class LiveTimeline
     {
         lock (Gate)
         {
-            var runs = _codeRuns ??= new CodeRuns();
+            var runs = (_sensors ??= new SensorRecords()).CodeRuns ??= new CodeRuns();
 
-            // A stack is read for the first arrivals only, before and after the abort: a followed request's code comes
-            // back to a thread at every await.
+            // Before the abort no stack is read (a followed request's code comes back to a thread at every await), only
+            // what the thread itself says; after it, the stack of the first arrivals.
             if (origin is null)
             {
-                ref var read = ref _abortedTimestamp == 0 ? ref runs.OriginsReadBefore : ref runs.OriginsReadAfter;
-                origin = read++ < MaxOriginsRead ? CodeOrigin.OfArrival() : null;
+                origin = _abortedTimestamp == 0 ? CodeOrigin.OfArrivalWithoutStack() : runs.OriginsRead++ < MaxOriginsRead ? CodeOrigin.OfArrival() : null;
             }
 
             if (_abortedTimestamp == 0)
@@ -58,7 +56,7 @@ internal sealed partial class LiveTimeline
     {
         lock (Gate)
         {
-            if (_codeRuns is not { } runs)
+            if (_sensors?.CodeRuns is not { } runs)
             {
                 return;
             }
@@ -75,7 +73,7 @@ internal sealed partial class LiveTimeline
     // Under the lock, at the abort: the threads already running the request's code run it after the abort too.
     private void RecordRunningAtAbortLocked()
     {
-        if (_codeRuns is not { Running.Count: > 0 } runs)
+        if (_sensors?.CodeRuns is not { Running.Count: > 0 } runs)
         {
             return;
         }
@@ -92,7 +90,7 @@ internal sealed partial class LiveTimeline
 
     private CodeRunRecord[] CodeRunSnapshotLocked()
     {
-        if (_codeRuns is not { After.Count: > 0 } runs)
+        if (_sensors?.CodeRuns is not { After.Count: > 0 } runs)
         {
             return [];
         }
@@ -119,8 +117,7 @@ internal sealed partial class LiveTimeline
     {
         public readonly Dictionary<int, RunningCode> Running = [];
         public readonly List<CodeRunEntry> After = [];
-        public int OriginsReadBefore;
-        public int OriginsReadAfter;
+        public int OriginsRead;
 
         public CodeRunEntry? Find(int threadId, string? origin = null)
         {

@@ -480,6 +480,7 @@ internal sealed partial class LiveTimeline
         public List<WorkEntry>? Detached;
         public List<LogRecord>? Logs;
         public List<OperationEntry>? Operations;
+        public CodeRuns? CodeRuns;
     }
 
     private OperationRecord ToRecord(OperationEntry entry) => new()

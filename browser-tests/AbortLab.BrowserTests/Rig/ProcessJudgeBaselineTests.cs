@@ -1,0 +1,102 @@
+using AbortLab.IO;
+using AbortLab.Playwright;
+using AbortLab.Sensors;
+
+namespace AbortLab.BrowserTests.Rig;
+
+/// <summary>The process rules the rig applies to work that does not carry the request: idle baseline, streams still read.</summary>
+public sealed class ProcessJudgeBaselineTests
+{
+    private const long SliceNs = 100_000_000;
+
+    [Fact]
+    public void GentleWorkAfterTheRequest_WellAboveTheIdleBefore_Fails()
+    {
+        var verdict = Verdict();
+
+        // 0.4 cores spread over pool threads that block often: no loop, no hopping, but far above an idle of 0.1.
+        ProcessJudge.JudgeCpu(verdict, Series(runNsPerSlice: 40_000_000, switchesPerSlice: 20), threshold: 0.5, baselineSamples: Series(runNsPerSlice: 10_000_000, switchesPerSlice: 20, slices: 3));
+
+        var failure = Assert.Single(verdict.Failures);
+        Assert.StartsWith("process 42 kept working after the request's work stopped", failure, StringComparison.Ordinal);
+        Assert.Contains("at least 0.40 cores in each of 5 slices", failure, StringComparison.Ordinal);
+        Assert.Contains("against at most 0.10 before the request", failure, StringComparison.Ordinal);
+        Assert.Contains("AbortScope.Current", failure, StringComparison.Ordinal);
+        Assert.Equal(0.1, verdict.BaselineCpuCores!.Value, 3);
+    }
+
+    [Theory]
+    [InlineData(15_000_000, 10_000_000)] // as busy as before the request
+    [InlineData(20_000_000, 10_000_000)] // twice the idle, but less than 0.15 cores more
+    [InlineData(30_000_000, 20_000_000)] // 0.15 cores more, but less than twice the idle
+    public void QuietProcess_NearItsIdle_Passes(long quietRunNs, long idleRunNs)
+    {
+        var verdict = Verdict();
+
+        ProcessJudge.JudgeCpu(verdict, Series(quietRunNs, switchesPerSlice: 20), threshold: 0.5, baselineSamples: Series(idleRunNs, switchesPerSlice: 20, slices: 3));
+
+        Assert.Empty(verdict.Failures);
+    }
+
+    [Fact]
+    public void WithoutABaseline_OnlyTheLoopRulesApply()
+    {
+        var verdict = Verdict();
+
+        ProcessJudge.JudgeCpu(verdict, Series(runNsPerSlice: 40_000_000, switchesPerSlice: 20), threshold: 0.5);
+
+        Assert.Empty(verdict.Failures);
+    }
+
+    [Fact]
+    public void Connections_TheRigsOwnLeftOut_ByLocalPort_NotByTheBackendsPort()
+    {
+        var verdict = Verdict();
+        var end = WithOutbound(
+            new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 512), // the app's, to a diagnostics address
+            new OutboundConnection("2", "127.0.0.1:40002", "127.0.0.1:5002", "established", 0, 512)); // the rig's own
+
+        ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int> { 40002 }, TimeSpan.FromMilliseconds(500));
+
+        var failure = Assert.Single(verdict.Failures);
+        Assert.Contains("127.0.0.1:40001 → 127.0.0.1:5002", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Connection_StillReceivingInTheQuietWindow_Fails_AndAnIdleOneIsNoted()
+    {
+        var verdict = Verdict();
+        var end = WithOutbound(
+            new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 },
+            new OutboundConnection("2", "127.0.0.1:40003", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 4_000 });
+
+        ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int>(), TimeSpan.FromMilliseconds(500));
+
+        var failure = Assert.Single(verdict.Failures);
+        Assert.Contains("127.0.0.1:40001 → 127.0.0.1:5002) that is still established and received data 12 ms ago", failure, StringComparison.Ordinal);
+        var note = Assert.Single(verdict.Notes);
+        Assert.Contains("127.0.0.1:40003", note, StringComparison.Ordinal);
+        Assert.Contains("nothing received for 4000 ms", note, StringComparison.Ordinal);
+    }
+
+    private static AbortVerdict Verdict() => new(new AbortRequest(AbortKind.FetchBeforeResponse, "/x"), "tag", new Uri("http://127.0.0.1/x"), AbortExpectation.Aborted);
+
+    // Four pool threads sharing the work evenly, each blocking often.
+    private static List<IReadOnlyList<ProcessSnapshot>> Series(long runNsPerSlice, long switchesPerSlice, int slices = 6) =>
+        [.. Enumerable.Range(0, slices).Select(i => (IReadOnlyList<ProcessSnapshot>)[Snapshot(i, runNsPerSlice, switchesPerSlice)])];
+
+    private static ProcessSnapshot Snapshot(int slice, long runNs, long switches) => new(
+        Supported: true,
+        ProcessId: 42,
+        SampledAt: DateTimeOffset.UnixEpoch.AddMilliseconds(slice * 100),
+        MonotonicNs: slice * SliceNs,
+        CpuMs: 0,
+        Threads: [.. Enumerable.Range(1, 4).Select(id => new ThreadSample(id, ".NET TP Worker", slice * runNs / 4, 0, slice * switches))],
+        ThreadPool: new ThreadPoolSample(4, 0, 0),
+        LastRequestId: 1,
+        ActiveRequests: 0,
+        Children: [],
+        Outbound: []);
+
+    private static ProcessSnapshot WithOutbound(params OutboundConnection[] outbound) => Snapshot(0, 0, 0) with { Outbound = outbound };
+}
