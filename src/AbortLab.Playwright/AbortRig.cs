@@ -531,9 +531,11 @@ public sealed class AbortRig : IAsyncDisposable
                 return;
             }
 
-            if (timelines.Count != hopsSeen)
+            // The chain grows by hops, not by calls: an endpoint that calls its backend again and again is settled.
+            var hops = timelines.Select(t => t.Hop).Distinct(StringComparer.Ordinal).Count();
+            if (hops != hopsSeen)
             {
-                hopsSeen = timelines.Count;
+                hopsSeen = hops;
                 stableSince = _time.GetUtcNow();
             }
             else if (VerdictJudge.PipelinesStarted(timelines, request.ExpectedHops) && _time.GetUtcNow() - stableSince >= _options.UntrackedStartDelay)
