@@ -9,9 +9,6 @@ namespace AbortLab.IO;
 /// </summary>
 internal static class SocketPeerProbe
 {
-    private const int IpProtoTcp = 6;
-    private const int TcpInfo = 11;
-
     // include/net/tcp_states.h
     private const byte TcpClose = 7;
     private const byte TcpCloseWait = 8;
@@ -26,7 +23,7 @@ internal static class SocketPeerProbe
         if (OperatingSystem.IsLinux())
         {
             Span<byte> info = stackalloc byte[8];
-            var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            var length = socket.GetRawSocketOption(TcpInfo.Level, TcpInfo.Option, info);
             if (length >= 1)
             {
                 return info[0] switch

@@ -2,11 +2,14 @@ using System.Runtime.InteropServices;
 
 namespace AbortLab.IO;
 
-/// <summary>Reads Linux's <c>TCP_INFO</c> of one of this process's own sockets.</summary>
+/// <summary>Linux's <c>TCP_INFO</c> socket option, and reading it for one of this process's own sockets by descriptor.</summary>
 internal static class TcpInfo
 {
-    private const int IpProtocolTcp = 6;
-    private const int TcpInfoOption = 11;
+    /// <summary>The option's level: <c>IPPROTO_TCP</c>.</summary>
+    public const int Level = 6;
+
+    /// <summary>The option: <c>TCP_INFO</c>.</summary>
+    public const int Option = 11;
 
     // struct tcp_info: eight one-byte fields, then 32-bit fields; tcpi_last_data_recv is the 12th of those.
     private const int LastDataReceivedOffset = 52;
@@ -22,7 +25,7 @@ internal static class TcpInfo
 
         var buffer = new byte[Size];
         var length = (uint)Size;
-        if (NativeMethods.GetSocketOption(descriptor, IpProtocolTcp, TcpInfoOption, buffer, ref length) != 0 || length < LastDataReceivedOffset + 4)
+        if (NativeMethods.GetSocketOption(descriptor, Level, Option, buffer, ref length) != 0 || length < LastDataReceivedOffset + 4)
         {
             return null;
         }
