@@ -364,7 +364,7 @@ public sealed class AbortRig : IAsyncDisposable
         }
 
         ProcessJudge.JudgeChildren(verdict, baseline, end);
-        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.OwnLocalPorts, _options.QuietWindow);
+        ProcessJudge.JudgeConnections(verdict, baseline, end, _diagnostics.OwnLocalPorts, _options.QuietWindow, _diagnostics.Addresses.Select(a => a.Port).ToHashSet());
     }
 
     /// <summary>

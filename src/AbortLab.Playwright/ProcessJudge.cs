@@ -190,7 +190,12 @@ internal static class ProcessJudge
     /// their local port: a connection from the app to a backend is judged even when that backend is a diagnostics address.
     /// One with nothing queued fails too if data still arrived on it during the quiet window: a stream read steadily.
     /// </summary>
-    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts, TimeSpan quietWindow)
+    /// <remarks>
+    /// A stream read steadily is judged only towards hosts that are not diagnostics addresses: a client of AbortLab's
+    /// event stream (the dashboard, a test in the app's process) receives steadily by design, and its connection is
+    /// indistinguishable from the app's.
+    /// </remarks>
+    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts, TimeSpan quietWindow, IReadOnlySet<int>? diagnosticsPorts = null)
     {
         foreach (var after in end.Where(s => s.Supported))
         {
@@ -203,7 +208,8 @@ internal static class ProcessJudge
                     verdict.Fail($"process {after.ProcessId} opened a connection during the request ({connection.Local} → {connection.Remote}) that is still {connection.State} "
                         + $"with {connection.ReceiveQueue} bytes received and unread, {connection.SendQueue} unsent: a response nobody reads (dispose the HttpResponseMessage, read its body with the token).");
                 }
-                else if (connection.State is "established" or "closeWait" && connection.LastReceivedMs is { } since && since < quietWindow.TotalMilliseconds)
+                else if (connection.State is "established" or "closeWait" && connection.LastReceivedMs is { } since && since < quietWindow.TotalMilliseconds
+                    && diagnosticsPorts?.Contains(PortOf(connection.Remote)) != true)
                 {
                     verdict.Fail($"process {after.ProcessId} opened a connection during the request ({connection.Local} → {connection.Remote}) that is still {connection.State} "
                         + $"and received data {since} ms ago, in the quiet window, with nothing left unread: something still reads a stream for a client that left "

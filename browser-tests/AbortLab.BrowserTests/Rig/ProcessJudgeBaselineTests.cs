@@ -79,6 +79,18 @@ public sealed class ProcessJudgeBaselineTests
         Assert.Contains("nothing received for 4000 ms", note, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Connection_ReceivingFromADiagnosticsAddress_IsAnEventStreamClient_NotJudgedAsAStream()
+    {
+        var verdict = Verdict();
+        var end = WithOutbound(new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 });
+
+        ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int>(), TimeSpan.FromMilliseconds(500), diagnosticsPorts: new HashSet<int> { 5002 });
+
+        Assert.Empty(verdict.Failures);
+        Assert.Single(verdict.Notes);
+    }
+
     private static AbortVerdict Verdict() => new(new AbortRequest(AbortKind.FetchBeforeResponse, "/x"), "tag", new Uri("http://127.0.0.1/x"), AbortExpectation.Aborted);
 
     // Four pool threads sharing the work evenly, each blocking often.
