@@ -30,9 +30,16 @@ internal static class RequestCodeFollower
             return;
         }
 
-        var threadId = Environment.CurrentManagedThreadId;
-        change.PreviousValue?.Timeline.CodeLeft(threadId);
-        change.CurrentValue?.Timeline.CodeArrived(threadId, change.CurrentValue.Origin);
+        // The runtime ends the process if a change handler throws: a sensor must lose a record rather than the app.
+        try
+        {
+            var threadId = Environment.CurrentManagedThreadId;
+            change.PreviousValue?.Timeline.CodeLeft(threadId);
+            change.CurrentValue?.Timeline.CodeArrived(threadId, change.CurrentValue.Origin);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+        }
     }
 
     /// <summary>The followed request, and what started its code when that is known without reading a stack.</summary>
