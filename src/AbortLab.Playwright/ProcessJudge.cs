@@ -91,11 +91,10 @@ internal static class ProcessJudge
                 {
                     var window = Slice.Of(series[0]!, series[^1]!);
                     verdict.Fail(
-                        $"process {first.ProcessId} kept working after the request's work stopped, with nothing tracked running and no request in flight: its app threads ran at least "
+                        $"work the app did not register is still running: process {first.ProcessId} kept working after the request's work stopped, with nothing tracked running and no request in flight: its app threads ran at least "
                         + $"{sustained.ToString("0.00", CultureInfo.InvariantCulture)} cores in each of {slices.Count} slices of the {Milliseconds(window.WindowNs)}, against at most {before.ToString("0.00", CultureInfo.InvariantCulture)} "
                         + $"before the request (busiest: {string.Join(", ", window.Threads.Take(3).Select(t => $"'{t.Name}' {(t.RunNs / (double)window.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}). "
-                        + "Work the request handed on without its token (a queue into a background service, a thread it did not start) goes on for a client that left: "
-                        + "hand the queue item the request's scope (AbortScope.Current) and run the item with scope.RunAsync(name, token => ...), or pass it the request's token.");
+                        + HandedOnAdvice);
                 }
 
                 continue;
@@ -108,11 +107,18 @@ internal static class ProcessJudge
             verdict.Fail(
                 $"work the app did not register is still running: in process {first.ProcessId}, {what} in each of {slices.Count} slices of the {Milliseconds(whole.WindowNs)} after the request's work stopped, with nothing tracked running and no request in flight "
                 + $"(busiest on a core: {string.Join(", ", whole.Threads.Take(3).Select(t => $"'{t.Name}' {(t.RunNs / (double)whole.WindowNs).ToString("P0", CultureInfo.InvariantCulture)}"))}; ran {whole.RunCores.ToString("0.00", CultureInfo.InvariantCulture)} cores, runnable {whole.RunnableCores.ToString("0.00", CultureInfo.InvariantCulture)}). "
-                + "Work started with Task.Run, a thread or a timer without the request's token ran on after its client left: pass it AbortScope.Token, or run it through AbortScope.RunAsync.");
+                + HandedOnAdvice);
         }
 
         return total;
     }
+
+    // Either CPU rule may catch the same fault (a queue worker that computes steadily looks like a loop that hops
+    // threads), so both give every way work leaves a request and the fix for each.
+    private const string HandedOnAdvice =
+        "Work handed on without the request's token (Task.Run, a thread, a timer, a queue into a background service) ran on after its client left: "
+        + "pass it AbortScope.Token or run it through AbortScope.RunAsync; for a queue, hand the item the request's scope (AbortScope.Current) "
+        + "and run it with scope.RunAsync(name, token => ...).";
 
     /// <summary>Work after the request must use this many times its process's idle, ...</summary>
     internal const double AboveIdleFactor = 2;

@@ -32,7 +32,8 @@ public sealed class FaultVerdictTests(FaultyShopFixture fixture, ITestOutputHelp
         { "raw-socket", AbortKind.FetchBeforeResponse, "code of the request on hop 'shop'" },
 
         // Work that does not carry the request's context: the shop's own queue into its own background service.
-        { "queued-report", AbortKind.FetchBeforeResponse, "kept working after the request's work stopped" },
+        // A worker that computes steadily may be caught by either CPU rule; both name the fix for a queue.
+        { "queued-report", AbortKind.FetchBeforeResponse, "for a queue, hand the item the request's scope (AbortScope.Current)" },
     };
 
     // Saved two seconds after the abort, after the verdict was first given: the rig's sweep sees it.

@@ -18,11 +18,25 @@ public sealed class ProcessJudgeBaselineTests
         ProcessJudge.JudgeCpu(verdict, Series(runNsPerSlice: 40_000_000, switchesPerSlice: 20), threshold: 0.5, baselineSamples: Series(runNsPerSlice: 10_000_000, switchesPerSlice: 20, slices: 3));
 
         var failure = Assert.Single(verdict.Failures);
-        Assert.StartsWith("process 42 kept working after the request's work stopped", failure, StringComparison.Ordinal);
+        Assert.StartsWith("work the app did not register is still running: process 42 kept working after the request's work stopped", failure, StringComparison.Ordinal);
         Assert.Contains("at least 0.40 cores in each of 5 slices", failure, StringComparison.Ordinal);
         Assert.Contains("against at most 0.10 before the request", failure, StringComparison.Ordinal);
         Assert.Contains("AbortScope.Current", failure, StringComparison.Ordinal);
         Assert.Equal(0.1, verdict.BaselineCpuCores!.Value, 3);
+    }
+
+    [Fact]
+    public void SteadyWorkAfterTheRequest_OnAProcessBusyBefore_IsCaughtAsHopping_AndNamesTheQueueFix()
+    {
+        var verdict = Verdict();
+
+        // A queue worker computing steadily on pool threads that block often (0.7 cores, always one runnable), in a
+        // process that already ran 0.4 cores before the request: the idle rule cannot see it, the hopping rule does.
+        ProcessJudge.JudgeCpu(verdict, Series(runNsPerSlice: 70_000_000, switchesPerSlice: 20), threshold: 0.5, baselineSamples: Series(runNsPerSlice: 40_000_000, switchesPerSlice: 20, slices: 3));
+
+        var failure = Assert.Single(verdict.Failures);
+        Assert.StartsWith("work the app did not register is still running: in process 42, its threads ran on at least 0.70 cores", failure, StringComparison.Ordinal);
+        Assert.Contains("for a queue, hand the item the request's scope (AbortScope.Current)", failure, StringComparison.Ordinal);
     }
 
     [Theory]
