@@ -1,5 +1,5 @@
 using System.Data.Common;
-using AbortLab.Data;
+using AbortLab.Integration;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -12,24 +12,20 @@ namespace AbortLab.EntityFrameworkCore;
 /// </summary>
 internal sealed class RunningCommand
 {
-    private readonly TrackedWork _work;
-    private readonly DbCommand _command;
     private readonly CancellationToken _callerToken;
     private readonly CancellationTokenSource? _linked;
     private readonly SqliteInterruption? _sqlite;
-    private readonly PostgresCancelResend? _resend;
-    private readonly bool _synchronous;
-    private readonly CancellationTokenRegistration _cancelOnAbort;
+    private readonly DatabaseCommandAbort _abort;
     private int _ended;
 
     private RunningCommand(AbortScope scope, DbCommand command, CommandEventData eventData, CancellationToken callerToken, bool synchronous)
     {
         Scope = scope;
-        _command = command;
         _callerToken = callerToken;
         _linked = callerToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(callerToken, scope.Token) : null;
         Token = _linked?.Token ?? scope.Token;
-        _work = scope.Track(CommandName.Of(command, eventData.CommandSource));
+        var work = scope.Track(CommandName.Of(command, eventData.CommandSource));
+        var cancelCommand = false;
         if (command.Connection is SqliteConnection sqlite)
         {
             // Microsoft.Data.Sqlite checks a token only before a statement starts: stop it from inside.
@@ -39,13 +35,10 @@ internal sealed class RunningCommand
         {
             // Synchronously there is no token to pass: ask the provider to cancel, as a token would (PostgreSQL: a
             // cancel request). On PostgreSQL the cancel is sent again if the statement outlives the first one.
-            _synchronous = synchronous;
-            _resend = PostgresCancelResend.For(scope, command, _work.Name);
-            if (synchronous || _resend is not null)
-            {
-                _cancelOnAbort = scope.Token.UnsafeRegister(static state => ((RunningCommand)state!).OnAbort(), this);
-            }
+            cancelCommand = synchronous;
         }
+
+        _abort = DatabaseCommandAbort.Start(scope, command, work, cancelCommand);
     }
 
     public AbortScope Scope { get; }
@@ -90,31 +83,8 @@ internal sealed class RunningCommand
             return;
         }
 
-        _cancelOnAbort.Dispose();
-        _resend?.Dispose();
         _sqlite?.Dispose();
         _linked?.Dispose();
-        if (exception is null)
-        {
-            _work.Dispose();
-        }
-        else if (DatabaseCancel.IsUnconfirmed(Scope, _command))
-        {
-            DatabaseCancel.RecordUnconfirmed(Scope, _work, _command);
-        }
-        else
-        {
-            _work.Fail(exception);
-        }
-    }
-
-    private void OnAbort()
-    {
-        if (_synchronous)
-        {
-            _command.Cancel();
-        }
-
-        _resend?.Start();
+        _abort.End(exception);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AbortLab.Integration;
 
 namespace AbortLab.Yarp;
 
@@ -13,15 +14,15 @@ internal sealed class AbortLabForwarderHandler(HttpMessageHandler inner) : Deleg
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var scope = AbortScope.Current;
-        if (scope?.Request is not { } context)
+        if (scope?.GetHttpContext() is not { } context)
         {
             return await base.SendAsync(request, cancellationToken);
         }
 
         // An Activity propagates itself (DistributedContextPropagator); without one the hop would start a new trace.
-        if (Activity.Current is null && !request.Headers.Contains(TraceParent.HeaderName))
+        if (Activity.Current is null && !request.Headers.Contains(AbortScopeIntegrationExtensions.TraceParentHeaderName))
         {
-            request.Headers.TryAddWithoutValidation(TraceParent.HeaderName, TraceParent.Continuing(scope.Timeline.TraceId));
+            request.Headers.TryAddWithoutValidation(AbortScopeIntegrationExtensions.TraceParentHeaderName, scope.GetTraceParent());
         }
 
         // Ended by YarpAbortIntegration once the proxy's pipeline is over, with YARP's own error name.

@@ -1,4 +1,3 @@
-using AbortLab.Hosting;
 using AbortLab.Yarp;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Forwarder;
@@ -26,7 +25,7 @@ public static class AbortLabReverseProxyBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddAbortLab();
         builder.Services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, AbortLabForwarderHttpClientFactory>());
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IAbortLabIntegration, YarpAbortIntegration>());
+        builder.Services.AddAbortLabIntegration<YarpAbortIntegration>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, ClientHeaderCheck>());
         return builder;
     }

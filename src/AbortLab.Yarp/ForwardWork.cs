@@ -1,3 +1,4 @@
+using AbortLab.Integration;
 using Microsoft.AspNetCore.Http;
 
 namespace AbortLab.Yarp;

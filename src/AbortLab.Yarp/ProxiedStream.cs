@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using AbortLab.Integration;
 using AbortLab.Streams;
 using Microsoft.AspNetCore.Http;
 
@@ -67,8 +68,7 @@ internal sealed class ProxiedStream
         var stream = new ProxiedStream(scope, isWebSocket);
         response.Content = new GoodbyeContent(response.Content, stream);
         context.Items[ItemsKey] = stream;
-        scope.ShutdownNotifier = stream.Tell;
-        scope.IsStream = true;
+        scope.MarkStream(stream.Tell);
     }
 
     public static ProxiedStream? Find(HttpContext context) =>

@@ -1,5 +1,7 @@
 using AbortLab.Hosting;
+using AbortLab.Integration;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace AbortLab.Yarp;
@@ -10,7 +12,7 @@ namespace AbortLab.Yarp;
 /// from the Request Timeouts middleware (dotnet/yarp#3037); this answers 504 for a timeout, records 499 for a client
 /// that left, and keeps 502 for an upstream failure.
 /// </summary>
-internal sealed class YarpAbortIntegration : IAbortLabIntegration
+internal sealed class YarpAbortIntegration(IOptionsMonitor<AbortLabOptions> options) : IAbortLabIntegration
 {
     public AbortReason? ClassifyConnectionAbort(HttpContext context)
     {
@@ -32,7 +34,7 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
         _ => Find(exception.InnerException, depth + 1),
     };
 
-    public void OnPipelineEnded(HttpContext context, AbortScope scope, AbortLabOptions options)
+    public void OnPipelineEnded(HttpContext context, AbortScope scope)
     {
         // A forwarded stream ended by the proxy's goodbye was ended by the shutdown; its token fires only now, once
         // YARP is done with it.
@@ -83,7 +85,7 @@ internal sealed class YarpAbortIntegration : IAbortLabIntegration
         if (scope.Reason is { } reason and not AbortReason.Application &&
             !(reason == AbortReason.UpstreamCanceled && context.Response.StatusCode >= 500))
         {
-            context.Response.StatusCode = options.StatusCodeFor(reason);
+            context.Response.StatusCode = options.CurrentValue.StatusCodeFor(reason);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AbortLab.Connections;
 using AbortLab.Diagnostics;
+using AbortLab.Integration;
 using AbortLab.Sensors;
 using AbortLab.Shutdown;
 using AbortLab.Uploads;
@@ -179,7 +180,7 @@ internal sealed partial class AbortLabMiddleware
 
                 foreach (var integration in _integrations)
                 {
-                    integration.OnPipelineEnded(context, scope, options);
+                    integration.OnPipelineEnded(context, scope);
                 }
             }
             finally

@@ -168,7 +168,13 @@ public sealed class AbortLabOptions
     [ValidateObjectMembers]
     public ShutdownOptions Shutdown { get; } = new();
 
-    internal int StatusCodeFor(AbortReason reason) => reason switch
+    /// <summary>
+    /// Gets the status AbortLab records, and answers when the response has not started, for a request aborted for
+    /// <paramref name="reason"/>.
+    /// </summary>
+    /// <param name="reason">Why the request was aborted.</param>
+    /// <returns>The configured status for <paramref name="reason"/>; <see cref="ApplicationAbortStatusCode"/> for <see cref="AbortReason.Application"/>.</returns>
+    public int StatusCodeFor(AbortReason reason) => reason switch
     {
         AbortReason.ClientDisconnected => ClientDisconnectedStatusCode,
         AbortReason.Timeout => TimeoutStatusCode,

@@ -1,4 +1,5 @@
 using AbortLab.Connections;
+using AbortLab.Integration;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;

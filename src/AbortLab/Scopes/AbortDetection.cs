@@ -1,10 +1,10 @@
 namespace AbortLab;
 
 /// <summary>
-/// What noticed an abort: kept apart so metrics show how much the upload probe and read-ahead catch that the server
-/// alone would miss.
+/// What noticed an abort, the evidence an integration gives with <see cref="Integration.AbortScopeIntegrationExtensions.Abort"/>:
+/// kept apart so metrics show how much the upload probe and read-ahead catch that the server alone would miss.
 /// </summary>
-internal enum AbortDetection
+public enum AbortDetection
 {
     /// <summary>The server's own request-aborted token (or a token linked to it) fired.</summary>
     Server = 1,

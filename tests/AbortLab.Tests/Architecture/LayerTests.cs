@@ -21,6 +21,7 @@ public sealed class LayerTests
         ["AbortLab.Connections", "AbortLab.Uploads", "AbortLab.Zombies", "AbortLab.Shutdown", "AbortLab.Sensors"],
         ["AbortLab.Propagation", "AbortLab.Processes", "AbortLab.Data", "AbortLab.Cpu", "AbortLab.Streams", "AbortLab.Background"],
         ["AbortLab.Diagnostics"],
+        ["AbortLab.Integration"],
         ["AbortLab.Hosting"],
     ];
 
