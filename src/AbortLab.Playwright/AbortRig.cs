@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using AbortLab.Sensors;
 using Microsoft.Playwright;
 
 namespace AbortLab.Playwright;
@@ -323,7 +322,7 @@ public sealed class AbortRig : IAsyncDisposable
     /// Watches each process for <see cref="AbortRigOptions.QuietWindow"/> once every hop's work stopped, and judges
     /// what the operating system saw: CPU still wanted, child processes and connections left behind.
     /// </summary>
-    private async Task SenseProcessesAsync(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> baselineSamples, CancellationToken cancellationToken)
+    private async Task SenseProcessesAsync(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessReading>> baselineSamples, CancellationToken cancellationToken)
     {
         var baseline = baselineSamples[^1];
         if (verdict.Timelines.Any(t => VerdictJudge.StoppedAt(t) is null))
@@ -339,10 +338,10 @@ public sealed class AbortRig : IAsyncDisposable
 
         const int Attempts = 3;
         const int Slices = 5;
-        IReadOnlyList<ProcessSnapshot> end = baseline;
+        IReadOnlyList<ProcessReading> end = baseline;
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            var samples = new List<IReadOnlyList<ProcessSnapshot>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
+            var samples = new List<IReadOnlyList<ProcessReading>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
             for (var slice = 0; slice < Slices; slice++)
             {
                 await Task.Delay(_options.QuietWindow / Slices, cancellationToken);
@@ -420,10 +419,10 @@ public sealed class AbortRig : IAsyncDisposable
     /// Samples each process as the quiet window will, before the request: how busy it is when nothing of the request
     /// runs, so that gentle work after the abort (a background service working on for a client that left) stands out.
     /// </summary>
-    private async Task<IReadOnlyList<IReadOnlyList<ProcessSnapshot>>> SampleBaselineAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<IReadOnlyList<ProcessReading>>> SampleBaselineAsync(CancellationToken cancellationToken)
     {
         const int Slices = 2;
-        var samples = new List<IReadOnlyList<ProcessSnapshot>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
+        var samples = new List<IReadOnlyList<ProcessReading>> { await _diagnostics.GetProcessesAsync(cancellationToken) };
         for (var slice = 0; slice < Slices; slice++)
         {
             await Task.Delay(_options.QuietWindow / 5, cancellationToken);

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AbortLab.Sensors;
 
 namespace AbortLab.Playwright;
 
@@ -109,12 +108,12 @@ internal sealed class DiagnosticsReader : IDisposable
     }
 
     /// <summary>What the operating system says each process behind the addresses does, one snapshot per process.</summary>
-    public async Task<IReadOnlyList<ProcessSnapshot>> GetProcessesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProcessReading>> GetProcessesAsync(CancellationToken cancellationToken)
     {
-        var snapshots = new List<ProcessSnapshot>();
+        var snapshots = new List<ProcessReading>();
         foreach (var address in _addresses)
         {
-            var snapshot = await GetAsync<ProcessSnapshot>(address, $"{_prefix}/api/process", cancellationToken);
+            var snapshot = await GetAsync<ProcessReading>(address, $"{_prefix}/api/process", cancellationToken);
             if (!snapshots.Any(s => s.ProcessId == snapshot.ProcessId))
             {
                 snapshots.Add(snapshot);

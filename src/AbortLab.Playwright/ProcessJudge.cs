@@ -1,5 +1,4 @@
 using System.Globalization;
-using AbortLab.Sensors;
 
 namespace AbortLab.Playwright;
 
@@ -46,7 +45,7 @@ internal static class ProcessJudge
     /// <param name="samples">The quiet window's snapshots, one list per sample.</param>
     /// <param name="threshold">The cores a loop that hops threads must keep busy (<see cref="AbortRigOptions.CpuThreshold"/>).</param>
     /// <param name="baselineSamples">The same processes sampled before the request, slice by slice: their idle.</param>
-    public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessSnapshot>> samples, double threshold, IReadOnlyList<IReadOnlyList<ProcessSnapshot>>? baselineSamples = null)
+    public static double? JudgeCpu(AbortVerdict verdict, IReadOnlyList<IReadOnlyList<ProcessReading>> samples, double threshold, IReadOnlyList<IReadOnlyList<ProcessReading>>? baselineSamples = null)
     {
         double? total = null;
         foreach (var first in samples[0].Where(s => s.Supported))
@@ -127,7 +126,7 @@ internal static class ProcessJudge
     internal const double AboveIdleMargin = 0.15;
 
     /// <summary>The most cores a process's app threads ran in any slice before the request, or null without a baseline.</summary>
-    private static double? IdleCores(IReadOnlyList<IReadOnlyList<ProcessSnapshot>>? baselineSamples, int processId)
+    private static double? IdleCores(IReadOnlyList<IReadOnlyList<ProcessReading>>? baselineSamples, int processId)
     {
         if (baselineSamples is not { Count: >= 2 })
         {
@@ -148,7 +147,7 @@ internal static class ProcessJudge
 
     private sealed record Slice(long WindowNs, double RunCores, double RunnableCores, HashSet<int> CpuBoundThreads, List<SliceThread> Threads)
     {
-        public static Slice Of(ProcessSnapshot before, ProcessSnapshot after)
+        public static Slice Of(ProcessReading before, ProcessReading after)
         {
             var windowNs = after.MonotonicNs - before.MonotonicNs;
             var maxBlocks = MaxBlocksPerSlice + (BlocksPerCollection * Math.Max(0, after.GarbageCollections - before.GarbageCollections));
@@ -175,7 +174,7 @@ internal static class ProcessJudge
         }
     }
 
-    public static void JudgeChildren(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end)
+    public static void JudgeChildren(AbortVerdict verdict, IReadOnlyList<ProcessReading> baseline, IReadOnlyList<ProcessReading> end)
     {
         foreach (var after in end.Where(s => s.Supported))
         {
@@ -201,7 +200,7 @@ internal static class ProcessJudge
     /// event stream (the dashboard, a test in the app's process) receives steadily by design, and its connection is
     /// indistinguishable from the app's.
     /// </remarks>
-    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessSnapshot> baseline, IReadOnlyList<ProcessSnapshot> end, IReadOnlySet<int> rigLocalPorts, TimeSpan quietWindow, IReadOnlySet<int>? diagnosticsPorts = null)
+    public static void JudgeConnections(AbortVerdict verdict, IReadOnlyList<ProcessReading> baseline, IReadOnlyList<ProcessReading> end, IReadOnlySet<int> rigLocalPorts, TimeSpan quietWindow, IReadOnlySet<int>? diagnosticsPorts = null)
     {
         foreach (var after in end.Where(s => s.Supported))
         {

@@ -1,6 +1,4 @@
-using AbortLab.IO;
 using AbortLab.Playwright;
-using AbortLab.Sensors;
 
 namespace AbortLab.BrowserTests.Rig;
 
@@ -67,8 +65,8 @@ public sealed class ProcessJudgeBaselineTests
     {
         var verdict = Verdict();
         var end = WithOutbound(
-            new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 512), // the app's, to a diagnostics address
-            new OutboundConnection("2", "127.0.0.1:40002", "127.0.0.1:5002", "established", 0, 512)); // the rig's own
+            new ConnectionReading("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 512), // the app's, to a diagnostics address
+            new ConnectionReading("2", "127.0.0.1:40002", "127.0.0.1:5002", "established", 0, 512)); // the rig's own
 
         ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int> { 40002 }, TimeSpan.FromMilliseconds(500));
 
@@ -81,8 +79,8 @@ public sealed class ProcessJudgeBaselineTests
     {
         var verdict = Verdict();
         var end = WithOutbound(
-            new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 },
-            new OutboundConnection("2", "127.0.0.1:40003", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 4_000 });
+            new ConnectionReading("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 },
+            new ConnectionReading("2", "127.0.0.1:40003", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 4_000 });
 
         ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int>(), TimeSpan.FromMilliseconds(500));
 
@@ -97,7 +95,7 @@ public sealed class ProcessJudgeBaselineTests
     public void Connection_ReceivingFromADiagnosticsAddress_IsAnEventStreamClient_NotJudgedAsAStream()
     {
         var verdict = Verdict();
-        var end = WithOutbound(new OutboundConnection("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 });
+        var end = WithOutbound(new ConnectionReading("1", "127.0.0.1:40001", "127.0.0.1:5002", "established", 0, 0) { LastReceivedMs = 12 });
 
         ProcessJudge.JudgeConnections(verdict, [WithOutbound()], [end], new HashSet<int>(), TimeSpan.FromMilliseconds(500), diagnosticsPorts: new HashSet<int> { 5002 });
 
@@ -108,21 +106,21 @@ public sealed class ProcessJudgeBaselineTests
     private static AbortVerdict Verdict() => new(new AbortRequest(AbortKind.FetchBeforeResponse, "/x"), "tag", new Uri("http://127.0.0.1/x"), AbortExpectation.Aborted);
 
     // Four pool threads sharing the work evenly, each blocking often.
-    private static List<IReadOnlyList<ProcessSnapshot>> Series(long runNsPerSlice, long switchesPerSlice, int slices = 6) =>
-        [.. Enumerable.Range(0, slices).Select(i => (IReadOnlyList<ProcessSnapshot>)[Snapshot(i, runNsPerSlice, switchesPerSlice)])];
+    private static List<IReadOnlyList<ProcessReading>> Series(long runNsPerSlice, long switchesPerSlice, int slices = 6) =>
+        [.. Enumerable.Range(0, slices).Select(i => (IReadOnlyList<ProcessReading>)[Snapshot(i, runNsPerSlice, switchesPerSlice)])];
 
-    private static ProcessSnapshot Snapshot(int slice, long runNs, long switches) => new(
+    private static ProcessReading Snapshot(int slice, long runNs, long switches) => new(
         Supported: true,
         ProcessId: 42,
         SampledAt: DateTimeOffset.UnixEpoch.AddMilliseconds(slice * 100),
         MonotonicNs: slice * SliceNs,
         CpuMs: 0,
-        Threads: [.. Enumerable.Range(1, 4).Select(id => new ThreadSample(id, ".NET TP Worker", slice * runNs / 4, 0, slice * switches))],
-        ThreadPool: new ThreadPoolSample(4, 0, 0),
+        Threads: [.. Enumerable.Range(1, 4).Select(id => new ThreadReading(id, ".NET TP Worker", slice * runNs / 4, 0, slice * switches))],
+        ThreadPool: new ThreadPoolReading(4, 0, 0),
         LastRequestId: 1,
         ActiveRequests: 0,
         Children: [],
         Outbound: []);
 
-    private static ProcessSnapshot WithOutbound(params OutboundConnection[] outbound) => Snapshot(0, 0, 0) with { Outbound = outbound };
+    private static ProcessReading WithOutbound(params ConnectionReading[] outbound) => Snapshot(0, 0, 0) with { Outbound = outbound };
 }

@@ -1,5 +1,4 @@
 using AbortLab.Playwright;
-using AbortLab.Sensors;
 
 namespace AbortLab.BrowserTests.Rig;
 
@@ -52,17 +51,17 @@ public sealed class ProcessJudgeTests
 
     private static AbortVerdict Verdict() => new(new AbortRequest(AbortKind.FetchBeforeResponse, "/x"), "tag", new Uri("http://127.0.0.1/x"), AbortExpectation.Aborted);
 
-    private static List<IReadOnlyList<ProcessSnapshot>> Series(long runNsPerSlice, long waitNsPerSlice, long switchesPerSlice, long collectionsPerSlice) =>
-        [.. Enumerable.Range(0, 6).Select(i => (IReadOnlyList<ProcessSnapshot>)[Snapshot(i, runNsPerSlice, waitNsPerSlice, switchesPerSlice, collectionsPerSlice)])];
+    private static List<IReadOnlyList<ProcessReading>> Series(long runNsPerSlice, long waitNsPerSlice, long switchesPerSlice, long collectionsPerSlice) =>
+        [.. Enumerable.Range(0, 6).Select(i => (IReadOnlyList<ProcessReading>)[Snapshot(i, runNsPerSlice, waitNsPerSlice, switchesPerSlice, collectionsPerSlice)])];
 
-    private static ProcessSnapshot Snapshot(int slice, long runNs, long waitNs, long switches, long collections) => new(
+    private static ProcessReading Snapshot(int slice, long runNs, long waitNs, long switches, long collections) => new(
         Supported: true,
         ProcessId: 42,
         SampledAt: DateTimeOffset.UnixEpoch.AddMilliseconds(slice * 100),
         MonotonicNs: slice * SliceNs,
         CpuMs: 0,
-        Threads: [new ThreadSample(7, "spinner", slice * runNs, slice * waitNs, slice * switches)],
-        ThreadPool: new ThreadPoolSample(4, 0, 0),
+        Threads: [new ThreadReading(7, "spinner", slice * runNs, slice * waitNs, slice * switches)],
+        ThreadPool: new ThreadPoolReading(4, 0, 0),
         LastRequestId: 1,
         ActiveRequests: 0,
         Children: [],
