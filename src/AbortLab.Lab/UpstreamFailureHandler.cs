@@ -33,6 +33,6 @@ internal sealed partial class UpstreamFailureHandler(IProblemDetailsService prob
         });
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "The backend failed under {Path}: {Failure}", EventName = "BackendFailed")]
+    [LoggerMessage(EventIds.BackendFailed, LogLevel.Warning, "The backend failed under {Path}: {Failure}", EventName = nameof(EventIds.BackendFailed))]
     private static partial void BackendFailed(ILogger logger, string path, string failure);
 }
