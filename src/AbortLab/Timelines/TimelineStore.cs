@@ -72,7 +72,6 @@ internal sealed class TimelineStore : IAbortTimelineStore
         }
     }
 
-    /// <summary>The open connections of every host recording into this store.</summary>
     /// <summary>The report of the newest graceful shutdown of any host recording here, or <see langword="null"/>.</summary>
     public ShutdownReport? LastShutdownReport { get; private set; }
 
