@@ -8,8 +8,9 @@ public static class AbortScopeDbCommandExtensions
 {
     /// <summary>
     /// Runs <paramref name="command"/> as tracked work that stops when the scope is aborted: the scope's token is
-    /// passed to the provider, and <paramref name="interrupt"/> is called from the abort, for providers whose
-    /// asynchronous calls run synchronously and ignore a token once started. A provider error raised by that
+    /// passed to the provider, and <paramref name="interrupt"/> is called from the abort until the command returns
+    /// (never after, so it cannot reach another request's statement on the same pooled connection), for providers
+    /// whose asynchronous calls run synchronously and ignore a token once started. A provider error raised by that
     /// interruption comes out as an <see cref="OperationCanceledException"/>.
     /// </summary>
     /// <param name="scope">The scope the work belongs to.</param>
