@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AbortLab.Processes;
 
-namespace AbortLab.Tests.Adapters;
+namespace AbortLab.Tests.Processes;
 
 public sealed class ProcessCommandChannelTests
 {

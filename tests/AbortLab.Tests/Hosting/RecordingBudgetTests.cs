@@ -3,7 +3,7 @@ using AbortLab.Timelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AbortLab.Tests.Timelines;
+namespace AbortLab.Tests.Hosting;
 
 public sealed class RecordingBudgetTests
 {
