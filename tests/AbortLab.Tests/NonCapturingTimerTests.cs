@@ -1,4 +1,4 @@
-namespace AbortLab.Tests.Scopes;
+namespace AbortLab.Tests;
 
 public sealed class NonCapturingTimerTests
 {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AbortLab.Tests.Scopes;
+namespace AbortLab.Tests;
 
 public sealed class AbortScopeTests : IDisposable
 {
