@@ -53,10 +53,6 @@ internal sealed partial class AbortLabMiddleware
         _options = options;
         _hop = hop;
         _logger = logger;
-        if (options.Value.Sensors.RecordOperationsAfterAbort)
-        {
-            OperationAfterAbortSensor.EnsureStarted();
-        }
     }
 
     public Task InvokeAsync(HttpContext context)

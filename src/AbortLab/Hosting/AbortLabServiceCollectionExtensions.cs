@@ -113,6 +113,7 @@ public static class AbortLabServiceCollectionExtensions
         services.TryAddSingleton<ShutdownCoordinator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownCoordinator>(static provider => provider.GetRequiredService<ShutdownCoordinator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, TimelineLoggerProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OperationSensorStarter>());
 
         // Adapters and diagnostics.
         services.TryAddSingleton<BackgroundWorkQueue>();
